@@ -1,0 +1,50 @@
+# Amarktai: every target installs what it needs into .venv on first use.
+PY        ?= python3
+VENV      := .venv
+BIN       := $(VENV)/bin
+STAMP     := $(VENV)/.installed
+PROTOS    := $(sort $(shell find protos -name '*.proto'))
+GOOGLEAPIS = $(shell $(BIN)/python -c 'import google.api, os; print(os.path.dirname(os.path.dirname(google.api.__path__[0])))')
+
+.PHONY: install proto proto-check run demo test test-unit test-integration test-e2e lint format bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Generated code lives in amarktai/ (committed; CI checks it matches the protos).
+proto: $(STAMP)
+	rm -rf amarktai
+	$(BIN)/python -m grpc_tools.protoc -I protos -I $(GOOGLEAPIS) \
+	  --python_out=. --pyi_out=. --grpc_python_out=. $(PROTOS)
+
+proto-check: proto
+	git diff --exit-code --stat -- amarktai
+	test -z "$$(git status --porcelain -- amarktai)"
+
+run: $(STAMP)
+	$(BIN)/python -m services.run
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -q tests/unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,128 @@
+"""Access tokens (HS256 JWTs) shared by every service, verified locally.
+
+Claims: iss "amarktai-auth", aud "amarktai", sub, kind "user" | "service", act (service
+tokens: the user it acts for), iat, exp. A service token acts for the user in ``act``; an
+end-user token can never carry service rights because ``kind`` is signed.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from services.common.errors import unauthenticated
+
+ISSUER = "amarktai-auth"
+AUDIENCE = "amarktai"
+ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: ``user_id`` is the user whose data the call may see and change."""
+
+    user_id: str
+    kind: str  # "user" | "service"
+    subject: str  # for a service token, the service's name
+
+    @property
+    def is_service(self) -> bool:
+        return self.kind == "service"
+
+
+_current: contextvars.ContextVar[Caller | None] = contextvars.ContextVar("caller", default=None)
+
+
+def current_caller() -> Caller:
+    caller = _current.get()
+    if caller is None:
+        raise unauthenticated("no caller in context")
+    return caller
+
+
+def set_caller(caller: Caller | None) -> contextvars.Token:
+    return _current.set(caller)
+
+
+def reset_caller(token: contextvars.Token) -> None:
+    _current.reset(token)
+
+
+def issue_user_token(
+    secret: str, user_id: str, ttl: timedelta = timedelta(hours=1), now: datetime | None = None
+) -> tuple[str, datetime]:
+    now = now or datetime.now(UTC)
+    exp = now + ttl
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": user_id,
+        "kind": "user",
+        "iat": int(now.timestamp()),
+        "exp": int(exp.timestamp()),
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM), exp
+
+
+def issue_service_token(
+    secret: str,
+    service: str,
+    acting_for: str,
+    ttl: timedelta = timedelta(minutes=5),
+    now: datetime | None = None,
+) -> str:
+    now = now or datetime.now(UTC)
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": f"service:{service}",
+        "kind": "service",
+        "act": acting_for,
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def verify_token(secret: str, token: str) -> Caller:
+    """Verify signature, issuer, audience and expiry; raise AppError(UNAUTHENTICATED)."""
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise unauthenticated("token expired") from None
+    except jwt.InvalidTokenError as exc:
+        raise unauthenticated(f"invalid token: {exc}") from None
+    kind = claims.get("kind")
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:
+        raise unauthenticated("invalid token: no subject")
+    if kind == "user":
+        return Caller(user_id=sub, kind="user", subject=sub)
+    if kind == "service":
+        act = claims.get("act")
+        if not isinstance(act, str) or not act:
+            raise unauthenticated("invalid token: a service token must name the user it acts for")
+        return Caller(user_id=act, kind="service", subject=sub)
+    raise unauthenticated("invalid token: unknown kind")
+
+
+def bearer_from_metadata(metadata: tuple | None) -> str | None:
+    for key, value in metadata or ():
+        if key == "authorization":
+            if isinstance(value, bytes):
+                value = value.decode()
+            scheme, _, token = value.partition(" ")
+            if scheme.lower() == "bearer" and token:
+                return token.strip()
+            return None
+    return None

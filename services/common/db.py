@@ -1,0 +1,204 @@
+"""Database access for PostgreSQL (psycopg) and SQLite, each service in its own schema or file.
+
+- PostgreSQL: the connection's search_path is the service's schema; migrations run under an
+  advisory lock so that two replicas starting together migrate once.
+- SQLite: a file per service, WAL, and write transactions that start with BEGIN IMMEDIATE so
+  concurrent writers queue instead of failing on a lock upgrade.
+- Money is stored losslessly: NUMERIC in PostgreSQL, canonical decimal text in SQLite (never
+  through float). Times are timezone-aware UTC: TIMESTAMPTZ, or fixed-width ISO text in SQLite
+  that sorts in time order.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Engine,
+    Numeric,
+    String,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.types import TypeDecorator
+
+from services.common.logs import log_event
+
+log = logging.getLogger("amarktai.db")
+
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def decimal_text(d: Decimal) -> str:
+    """Canonical text of a decimal: no exponent, no trailing zeros, '0' for zero."""
+    if not d.is_finite():
+        raise ValueError(f"not a finite decimal: {d}")
+    if d == 0:
+        return "0"
+    s = format(d, "f")
+    if "." in s:
+        s = s.rstrip("0").rstrip(".")
+    return s
+
+
+class Money(TypeDecorator):
+    """A Decimal stored without loss: NUMERIC on PostgreSQL, text on SQLite."""
+
+    impl = String
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(Numeric(asdecimal=True))
+        return dialect.type_descriptor(String(80))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"Money takes Decimal, not {type(value).__name__}")
+        return value if dialect.name == "postgresql" else decimal_text(value)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value if isinstance(value, Decimal) else Decimal(value)
+
+
+class UtcDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime: TIMESTAMPTZ, or sortable ISO text on SQLite."""
+
+    impl = String
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(DateTime(timezone=True))
+        return dialect.type_descriptor(String(32))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value if dialect.name == "postgresql" else value.strftime(_TIME_FORMAT)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.astimezone(UTC)
+        return datetime.strptime(value, _TIME_FORMAT).replace(tzinfo=UTC)
+
+
+Migration = Callable[[Connection], None]
+
+
+class Database:
+    """An engine for one service plus its unit-of-work helpers."""
+
+    def __init__(self, url: str, schema: str, pool_size: int = 10) -> None:
+        self.url = url
+        self.schema = schema
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            path = url.split("///", 1)[1] if "///" in url else ""
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.engine: Engine = create_engine(
+                url,
+                connect_args={"check_same_thread": False, "timeout": 60},
+                pool_size=pool_size,
+                max_overflow=pool_size,
+            )
+            _sqlite_events(self.engine)
+        else:
+            self.engine = create_engine(
+                url, pool_size=pool_size, max_overflow=2 * pool_size, pool_pre_ping=True
+            )
+            _postgres_events(self.engine, schema)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A read-write transaction (SQLite: BEGIN IMMEDIATE)."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction (SQLite: a deferred BEGIN, so readers do not queue)."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(amarktai_read=True)
+            with conn.begin():
+                yield conn
+
+    def migrate(self, migrations: Sequence[Migration]) -> None:
+        """Create the schema and apply the migrations not yet applied, in order, once."""
+        with self.write() as conn:
+            if not self.is_sqlite:
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                    {"k": f"amarktai-migrate-{self.schema}"},
+                )
+                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+            conn.execute(
+                text(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations "
+                    "(version INTEGER PRIMARY KEY, applied_at VARCHAR(40) NOT NULL)"
+                )
+            )
+            done = {r[0] for r in conn.execute(text("SELECT version FROM schema_migrations"))}
+            for version, migration in enumerate(migrations, start=1):
+                if version in done:
+                    continue
+                migration(conn)
+                conn.execute(
+                    text("INSERT INTO schema_migrations (version, applied_at) VALUES (:v, :t)"),
+                    {"v": version, "t": datetime.now(UTC).isoformat()},
+                )
+                log_event(log, "migration_applied", schema=self.schema, version=version)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_events(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        if conn.get_execution_options().get("amarktai_read"):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _postgres_events(engine: Engine, schema: str) -> None:
+    @event.listens_for(engine, "connect", insert=True)
+    def _connect(dbapi_connection, _record):
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        cur = dbapi_connection.cursor()
+        cur.execute(f'SET search_path TO "{schema}"')
+        cur.close()
+        dbapi_connection.autocommit = autocommit

@@ -1,0 +1,67 @@
+"""OpenTelemetry wiring, explicit: a provider built at start and passed to every part.
+
+The standard variables decide export: OTEL_TRACES_EXPORTER (otlp | console | none) and
+OTEL_EXPORTER_OTLP_ENDPOINT. With no endpoint set, nothing is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from opentelemetry.instrumentation.grpc import aio_client_interceptors, aio_server_interceptor
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SpanExporter,
+)
+
+from services.common.settings import Env, SettingsError
+
+
+def make_tracer_provider(
+    default_service_name: str,
+    env: Mapping[str, str] | None = None,
+    exporter: SpanExporter | None = None,
+) -> TracerProvider:
+    """A provider for one service; ``exporter`` (tests) replaces what the environment says."""
+    e = Env(env)
+    name = e.str("OTEL_SERVICE_NAME", default_service_name) or default_service_name
+    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
+    if exporter is not None:
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+        return provider
+    kind = e.choice("OTEL_TRACES_EXPORTER", "otlp", ("otlp", "console", "none"))
+    if kind == "console":
+        provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
+    elif kind == "otlp":
+        endpoint = e.str("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or e.str(
+            "OTEL_EXPORTER_OTLP_ENDPOINT"
+        )
+        if endpoint:
+            if "://" not in endpoint:
+                raise SettingsError("OTEL_EXPORTER_OTLP_ENDPOINT", "must be a URL")
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+            provider.add_span_processor(
+                BatchSpanProcessor(
+                    OTLPSpanExporter(endpoint=endpoint, insecure=endpoint.startswith("http://"))
+                )
+            )
+    return provider
+
+
+def server_interceptor(provider: TracerProvider):
+    return aio_server_interceptor(tracer_provider=provider)
+
+
+def client_interceptors(provider: TracerProvider):
+    return aio_client_interceptors(tracer_provider=provider)
+
+
+def instrument_engine(engine, provider: TracerProvider) -> None:
+    """Database spans for every statement of this engine."""
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+    SQLAlchemyInstrumentor().instrument(engine=engine, tracer_provider=provider)

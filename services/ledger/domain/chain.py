@@ -1,0 +1,86 @@
+"""The per-user hash chain of ledger entries (DESIGN 5.1).
+
+Each entry's hash is SHA-256 over the previous entry's hash, its own sequence number and its
+canonical fields, so changing, removing or reordering any entry breaks the chain from there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from .money import fmt
+
+__all__ = ["GENESIS", "canonical", "entry_hash", "verify_chain"]
+
+GENESIS = "0" * 64
+
+
+def _plain(value: object, path: str) -> object:
+    """A JSON-ready copy of value; Decimals as canonical strings, datetimes as UTC ISO-8601."""
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, Decimal):
+        return fmt(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"{path}: datetime must be timezone-aware")
+        naive = value.astimezone(UTC).replace(tzinfo=None)
+        return naive.isoformat(timespec="microseconds") + "Z"
+    if isinstance(value, Mapping):
+        out: dict[str, object] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{path}: keys must be str, not {type(key).__name__}")
+            out[key] = _plain(item, f"{path}.{key}")
+        return out
+    if isinstance(value, list | tuple):
+        return [_plain(item, f"{path}[{i}]") for i, item in enumerate(value)]
+    raise TypeError(f"{path}: cannot put a {type(value).__name__} into canonical fields")
+
+
+def canonical(fields: Mapping[str, object]) -> str:
+    """Deterministic JSON of an entry's fields: sorted keys, no whitespace, no floats."""
+    if not isinstance(fields, Mapping):
+        raise TypeError("canonical expects a mapping")
+    plain = _plain(fields, "fields")
+    return json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_hash(prev_hash: str, sequence: int, canonical_fields: str) -> str:
+    """Hex SHA-256 of "prev_hash|sequence|canonical_fields" (UTF-8)."""
+    text = f"{prev_hash}|{sequence}|{canonical_fields}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def verify_chain(entries: Iterable[tuple[int, str, str]]) -> list[str]:
+    """Check (sequence, canonical, stored_hash) rows in order; return the problems found.
+
+    Each hash is recomputed over the previous row's stored hash, so a changed entry is
+    reported at its own sequence (and a rewritten hash at the entry after it).
+    """
+    problems: list[str] = []
+    expected = 1
+    prev_hash = GENESIS
+    for sequence, canonical_fields, stored in entries:
+        if sequence != expected:
+            if sequence > expected:
+                missing = (
+                    f"{expected}" if sequence == expected + 1 else f"{expected}..{sequence - 1}"
+                )
+                problems.append(f"gap in sequence: entry {missing} missing before {sequence}")
+            else:
+                problems.append(
+                    f"sequence out of order: {sequence} after {expected - 1} (expected {expected})"
+                )
+        computed = entry_hash(prev_hash, sequence, canonical_fields)
+        if computed != stored:
+            problems.append(
+                f"hash mismatch at sequence {sequence}: stored {stored}, computed {computed}"
+            )
+        prev_hash = stored
+        expected = max(expected, sequence + 1)
+    return problems

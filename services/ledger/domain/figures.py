@@ -1,0 +1,165 @@
+"""Running figures of one scope (the account or one bot) in one quote currency (DESIGN 5.1).
+
+Equity = net funding + realized PnL - fees. Drawdown is measured on the equity curve after
+every entry; deposits and withdrawals move the running peak by the same amount, so they are
+neither gains nor losses.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from decimal import Decimal, localcontext
+
+from .fifo import FillOutcome, Position
+from .money import CTX, DomainError, fmt, to_decimal
+
+__all__ = ["Figures", "apply_fill_outcome", "apply_funding", "unrealized_pnl"]
+
+ZERO = Decimal(0)
+_DECIMALS = ("net_funding", "realized_pnl", "fees", "peak", "max_drawdown")
+_INTS = ("trades", "winning_trades", "losing_trades", "consecutive_losses")
+
+
+def _utc(ts: datetime, field: str) -> datetime:
+    if not isinstance(ts, datetime):
+        raise TypeError(f"{field} must be a datetime")
+    if ts.tzinfo is None or ts.utcoffset() is None:
+        raise DomainError(field, "must be timezone-aware")
+    return ts.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Figures:
+    net_funding: Decimal = ZERO
+    realized_pnl: Decimal = ZERO
+    fees: Decimal = ZERO
+    trades: int = 0
+    winning_trades: int = 0
+    losing_trades: int = 0
+    consecutive_losses: int = 0
+    peak: Decimal = ZERO
+    max_drawdown: Decimal = ZERO
+    first_trade_at: datetime | None = None  # time of the earliest fill
+
+    @property
+    def net_pnl(self) -> Decimal:
+        with localcontext(CTX):
+            return self.realized_pnl - self.fees
+
+    @property
+    def equity(self) -> Decimal:
+        with localcontext(CTX):
+            return self.net_funding + self.net_pnl
+
+    @property
+    def current_drawdown(self) -> Decimal:
+        """(peak - equity) / peak when the peak is positive, else 0; never negative."""
+        with localcontext(CTX):
+            if self.peak <= 0:
+                return ZERO
+            drawdown = (self.peak - self.equity) / self.peak
+            return drawdown if drawdown > 0 else ZERO
+
+    @property
+    def win_rate(self) -> Decimal:
+        if self.trades == 0:
+            return ZERO
+        with localcontext(CTX):
+            return Decimal(self.winning_trades) / Decimal(self.trades)
+
+    def to_json(self) -> str:
+        data: dict[str, object] = {name: fmt(getattr(self, name)) for name in _DECIMALS}
+        data.update({name: getattr(self, name) for name in _INTS})
+        first = self.first_trade_at
+        data["first_trade_at"] = (
+            None if first is None else _utc(first, "first_trade_at").isoformat()
+        )
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, s: str) -> Figures:
+        try:
+            data = json.loads(s)
+            values: dict[str, object] = {n: to_decimal(data[n], n) for n in _DECIMALS}
+            for name in _INTS:
+                value = data[name]
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise ValueError(f"{name} must be a non-negative integer")
+                values[name] = value
+            first = data["first_trade_at"]
+            values["first_trade_at"] = (
+                None if first is None else _utc(datetime.fromisoformat(first), "first_trade_at")
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DomainError("figures", f"malformed figures JSON: {exc}") from exc
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _track_drawdown(f: Figures) -> Figures:
+    """Raise the peak to the current equity, then record the drawdown seen now."""
+    with localcontext(CTX):
+        equity = f.equity
+        if equity > f.peak:
+            f = replace(f, peak=equity)
+        drawdown = f.current_drawdown
+        if drawdown > f.max_drawdown:
+            f = replace(f, max_drawdown=drawdown)
+        return f
+
+
+def apply_funding(f: Figures, delta: Decimal) -> Figures:
+    """A deposit (delta > 0), withdrawal (< 0) or adjustment of net funding."""
+    if not isinstance(delta, Decimal) or not delta.is_finite():
+        raise DomainError("amount", "funding delta must be a finite Decimal")
+    with localcontext(CTX):
+        moved = replace(f, net_funding=f.net_funding + delta, peak=f.peak + delta)
+        return _track_drawdown(moved)
+
+
+def apply_fill_outcome(f: Figures, outcome: FillOutcome, executed_at: datetime) -> Figures:
+    """Add one fill's realized PnL, fee and (when it closed something) trade result."""
+    when = _utc(executed_at, "executed_at")
+    with localcontext(CTX):
+        trades, wins, losses, streak = (
+            f.trades,
+            f.winning_trades,
+            f.losing_trades,
+            f.consecutive_losses,
+        )
+        if outcome.is_trade:
+            net = outcome.trade_net if outcome.trade_net is not None else ZERO
+            trades += 1
+            if net > 0:
+                wins, streak = wins + 1, 0
+            elif net < 0:
+                losses, streak = losses + 1, streak + 1
+            else:
+                streak = 0  # a break-even trade ends a losing streak
+        first = f.first_trade_at
+        first = when if first is None or when < first else first
+        updated = replace(
+            f,
+            realized_pnl=f.realized_pnl + outcome.realized_pnl,
+            fees=f.fees + outcome.fee_quote,
+            trades=trades,
+            winning_trades=wins,
+            losing_trades=losses,
+            consecutive_losses=streak,
+            first_trade_at=first,
+        )
+        return _track_drawdown(updated)
+
+
+def unrealized_pnl(positions: Iterable[tuple[Position, Decimal]]) -> Decimal:
+    """Open PnL at the given marks: long (mark - entry) * qty; short (entry - mark) * qty."""
+    total = ZERO
+    with localcontext(CTX):
+        for position, mark in positions:
+            if not isinstance(mark, Decimal) or not mark.is_finite():
+                raise DomainError("mark", "mark price must be a finite Decimal")
+            for lot in position.lots:
+                total += (mark - lot.price) * lot.qty * position.side
+    return total

@@ -1,0 +1,189 @@
+"""LedgerService servicer: request -> use case (in a worker thread) -> response."""
+
+from __future__ import annotations
+
+import asyncio
+
+from amarktai.ledger.v1 import ledger_pb2 as pb
+from amarktai.ledger.v1 import ledger_pb2_grpc
+from services.common import validate as v
+from services.common.auth import current_caller
+from services.common.errors import invalid
+from services.common.validate import decimal_text_or_empty as _s
+from services.ledger.convert import _ts, audit_out, event_in, event_out, fill_in, fill_out, marks_in
+from services.ledger.service import LedgerService
+
+MAX_BATCH = 1000
+_PERIODS = {
+    pb.PROFIT_PERIOD_DAILY: "daily",
+    pb.PROFIT_PERIOD_WEEKLY: "weekly",
+    pb.PROFIT_PERIOD_MONTHLY: "monthly",
+}
+
+
+def _currency(value: str) -> str:
+    return v.currency(value, "currency") if value else "USDT"
+
+
+class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
+    def __init__(self, service: LedgerService) -> None:
+        self.service = service
+
+    async def _record(self, items):
+        caller = current_caller()
+        return await asyncio.to_thread(self.service.record, caller.user_id, items)
+
+    async def RecordFill(self, request, context):
+        if not request.HasField("fill"):
+            raise invalid("fill", "is required")
+        now = self.service.clock()
+        [rec] = await self._record([fill_in(request.fill, current_caller(), "", now)])
+        return pb.RecordFillResponse(fill=fill_out(rec), replayed=rec.replayed)
+
+    async def RecordFills(self, request, context):
+        if not 0 < len(request.fills) <= MAX_BATCH:
+            raise invalid("fills", f"must hold 1 to {MAX_BATCH} fills")
+        caller, now = current_caller(), self.service.clock()
+        items = [fill_in(f, caller, f"fills[{i}].", now) for i, f in enumerate(request.fills)]
+        recs = await self._record(items)
+        return pb.RecordFillsResponse(
+            results=[pb.RecordFillResponse(fill=fill_out(r), replayed=r.replayed) for r in recs]
+        )
+
+    async def RecordEvent(self, request, context):
+        if not request.HasField("event"):
+            raise invalid("event", "is required")
+        now = self.service.clock()
+        [rec] = await self._record([event_in(request.event, current_caller(), "", now)])
+        return pb.RecordEventResponse(event=event_out(rec), replayed=rec.replayed)
+
+    async def RecordEvents(self, request, context):
+        if not 0 < len(request.events) <= MAX_BATCH:
+            raise invalid("events", f"must hold 1 to {MAX_BATCH} events")
+        caller, now = current_caller(), self.service.clock()
+        items = [event_in(e, caller, f"events[{i}].", now) for i, e in enumerate(request.events)]
+        recs = await self._record(items)
+        return pb.RecordEventsResponse(
+            results=[pb.RecordEventResponse(event=event_out(r), replayed=r.replayed) for r in recs]
+        )
+
+    async def GetPortfolioSummary(self, request, context):
+        user = current_caller().user_id
+        currency = _currency(request.currency)
+        bot_id = v.identifier(request.bot_id, "bot_id", required=False)
+        marks = marks_in(request.marks)
+        s = await asyncio.to_thread(self.service.summary, user, currency, bot_id, marks)
+        f = s.figures
+        return pb.GetPortfolioSummaryResponse(
+            currency=s.currency,
+            equity=_s(s.equity),
+            net_funding=_s(f.net_funding),
+            realized_pnl=_s(f.realized_pnl),
+            fees=_s(f.fees),
+            net_pnl=_s(f.net_pnl),
+            unrealized_pnl=_s(s.unrealized_pnl),
+            current_drawdown=_s(s.current_drawdown),
+            max_drawdown=_s(s.max_drawdown),
+            trades=f.trades,
+            winning_trades=f.winning_trades,
+            positions=[
+                pb.Position(
+                    bot_id=p.bot_id,
+                    symbol=p.symbol,
+                    amount=_s(p.amount),
+                    average_price=_s(p.average_price),
+                    mark_price=_s(p.mark),
+                    unrealized_pnl=_s(p.unrealized_pnl),
+                )
+                for p in s.positions
+            ],
+            last_sequence=s.last_sequence,
+        )
+
+    async def GetProfits(self, request, context):
+        user = current_caller().user_id
+        if request.period not in _PERIODS:
+            raise invalid("period", "must be daily, weekly or monthly")
+        currency = _currency(request.currency)
+        bot_id = v.identifier(request.bot_id, "bot_id", required=False)
+        period = _PERIODS[request.period]
+        buckets = await asyncio.to_thread(self.service.profits, user, period, currency, bot_id)
+        return pb.GetProfitsResponse(
+            period=request.period,
+            currency=currency,
+            buckets=[
+                pb.ProfitBucket(
+                    period_start=_ts(b.period_start),
+                    realized_pnl=_s(b.realized_pnl),
+                    fees=_s(b.fees),
+                    net_pnl=_s(b.net_pnl),
+                    trades=b.trades,
+                    winning_trades=b.winning_trades,
+                )
+                for b in buckets
+            ],
+        )
+
+    async def GetCountdown(self, request, context):
+        user = current_caller().user_id
+        target = v.decimal(request.target, "target", positive=True)
+        currency = _currency(request.currency)
+        c = await asyncio.to_thread(self.service.countdown, user, target, currency)
+        return pb.GetCountdownResponse(
+            currency=currency,
+            current_equity=_s(c.current_equity),
+            target=_s(c.target),
+            daily_growth=_s(c.daily_growth),
+            days_to_target=_s(c.days_to_target),
+            reached=c.reached,
+        )
+
+    async def ListFills(self, request, context):
+        user = current_caller().user_id
+        recs, token = await asyncio.to_thread(
+            self.service.list_fills,
+            user,
+            bot_id=v.identifier(request.bot_id, "bot_id", required=False),
+            symbol=v.symbol(request.symbol) if request.symbol else "",
+            since=v.timestamp(request.since, request.HasField("since"), "since"),
+            until=v.timestamp(request.until, request.HasField("until"), "until"),
+            page_size=v.page_size(request.page_size),
+            page_token=request.page_token,
+        )
+        return pb.ListFillsResponse(items=[fill_out(r) for r in recs], next_page_token=token)
+
+    async def GetAuditTrail(self, request, context):
+        user = current_caller().user_id
+        recs, token = await asyncio.to_thread(
+            self.service.audit_trail, user, v.page_size(request.page_size), request.page_token
+        )
+        return pb.GetAuditTrailResponse(items=[audit_out(r) for r in recs], next_page_token=token)
+
+    async def Verify(self, request, context):
+        user = current_caller().user_id
+        count, problems = await asyncio.to_thread(self.service.verify, user)
+        return pb.VerifyResponse(ok=not problems, entries_checked=count, problems=problems)
+
+    async def GetBotStats(self, request, context):
+        user = current_caller().user_id
+        bot_id = v.identifier(request.bot_id, "bot_id")
+        currency = _currency(request.currency)
+        f = await asyncio.to_thread(self.service.bot_stats, user, bot_id, currency)
+        resp = pb.GetBotStatsResponse(
+            bot_id=bot_id,
+            trades=f.trades,
+            winning_trades=f.winning_trades,
+            losing_trades=f.losing_trades,
+            win_rate=_s(f.win_rate),
+            net_pnl=_s(f.net_pnl),
+            realized_pnl=_s(f.realized_pnl),
+            fees=_s(f.fees),
+            consecutive_losses=f.consecutive_losses,
+            equity=_s(f.equity),
+            net_funding=_s(f.net_funding),
+            current_drawdown=_s(f.current_drawdown),
+            max_drawdown=_s(f.max_drawdown),
+        )
+        if f.first_trade_at is not None:
+            resp.first_trade_at.CopyFrom(_ts(f.first_trade_at))
+        return resp

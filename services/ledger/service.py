@@ -1,0 +1,291 @@
+"""The ledger's use cases, one method per operation. No gRPC here: AppError for refusals."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, localcontext
+
+from services.common.db import Database
+from services.common.errors import already_exists, invalid, not_found
+from services.ledger import store
+from services.ledger.accounting import ACCOUNT, Book
+from services.ledger.domain import (
+    CTX,
+    GENESIS,
+    Bucket,
+    Countdown,
+    DomainError,
+    Figures,
+    Position,
+    canonical,
+    countdown,
+    entry_hash,
+    unrealized_pnl,
+)
+from services.ledger.model import EVENT, FILL, Entry, Recorded
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """An entry to record; ``time_given`` is False when the caller left the time to us."""
+
+    entry: Entry
+    time_given: bool = True
+    path: str = ""  # where the entry sits in the request, for error messages
+
+
+@dataclass(frozen=True)
+class PositionView:
+    bot_id: str
+    symbol: str
+    amount: Decimal
+    average_price: Decimal
+    mark: Decimal | None
+    unrealized_pnl: Decimal
+
+
+@dataclass(frozen=True)
+class Summary:
+    currency: str
+    figures: Figures
+    unrealized_pnl: Decimal
+    equity: Decimal
+    current_drawdown: Decimal
+    max_drawdown: Decimal
+    positions: list[PositionView]
+    last_sequence: int
+
+
+def encode_token(sequence: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"s": sequence}).encode()).decode()
+
+
+def decode_token(token: str) -> int:
+    try:
+        value = json.loads(base64.urlsafe_b64decode(token.encode()))["s"]
+        if not isinstance(value, int) or value < 0:
+            raise ValueError
+        return value
+    except (ValueError, KeyError, TypeError):
+        raise invalid("page_token", "is not a token this service gave") from None
+
+
+class LedgerService:
+    def __init__(self, db: Database, clock: Clock = lambda: datetime.now(UTC)) -> None:
+        self.db = db
+        self.clock = clock
+
+    # --- recording -------------------------------------------------------------------------
+
+    def record(self, user_id: str, batch: Sequence[NewEntry]) -> list[Recorded]:
+        """Record entries in order, each exactly once by its id, in one transaction."""
+        now = self.clock()
+        with self.db.write() as conn:
+            seq, prev = store.lock_head(conn, user_id)
+            ids = [n.entry.entry_id for n in batch] + [
+                n.entry.corrects for n in batch if n.entry.corrects
+            ]
+            known = {
+                k: store.row_to_recorded(r)
+                for k, r in store.find_by_ids(conn, user_id, ids).items()
+            }
+            book = Book(loader=store.db_loader(conn, user_id))
+            results: list[Recorded] = []
+            new: list[Recorded] = []
+            for item in batch:
+                e = item.entry
+                old = known.get(e.entry_id)
+                if old is not None:
+                    results.append(self._replay(old, item))
+                    continue
+                if e.kind == EVENT and e.corrects and e.corrects not in known:
+                    raise invalid(f"{item.path}corrects", f"no entry {e.corrects!r} to correct")
+                try:
+                    derived = book.apply(e)
+                except DomainError as exc:
+                    raise invalid(f"{item.path}{exc.field}", exc.message) from None
+                seq += 1
+                text = canonical(e.canonical_fields())
+                h = entry_hash(prev, seq, text)
+                rec = Recorded(e, seq, prev, h, text, now, derived)
+                prev = h
+                known[e.entry_id] = rec
+                new.append(rec)
+                results.append(rec)
+            if new:
+                store.insert_entries(conn, new)
+                store.save_book(conn, user_id, book, seq)
+                store.save_head(conn, user_id, seq, prev)
+        return results
+
+    @staticmethod
+    def _replay(old: Recorded, item: NewEntry) -> Recorded:
+        e = item.entry if item.time_given else dataclasses.replace(item.entry, at=old.entry.at)
+        if e.kind != old.entry.kind or canonical(e.canonical_fields()) != old.canonical:
+            what = "fill" if old.entry.kind == FILL else "event"
+            raise already_exists(
+                "ENTRY_ID_REUSED",
+                f"{what} {e.entry_id!r} was already recorded with other fields",
+            )
+        return dataclasses.replace(old, replayed=True)
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def summary(
+        self, user_id: str, currency: str, bot_id: str, marks: dict[str, Decimal]
+    ) -> Summary:
+        with self.db.read() as conn:
+            figs = store.load_figures(conn, user_id, bot_id or ACCOUNT, currency) or Figures()
+            rows = store.list_positions(conn, user_id, currency, bot_id)
+            head = store.head(conn, user_id)
+        views: list[PositionView] = []
+        marked: list[tuple[Position, Decimal]] = []
+        for r in rows:
+            p = Position.from_json(r.lots)
+            if p.side == 0:
+                continue
+            mark = marks.get(r.symbol)
+            upnl = Decimal(0)
+            if mark is not None:
+                upnl = unrealized_pnl([(p, mark)])
+                marked.append((p, mark))
+            views.append(PositionView(r.bot_id, r.symbol, p.amount, p.average_price, mark, upnl))
+        with localcontext(CTX):
+            unrealized = sum((v.unrealized_pnl for v in views), Decimal(0))
+            equity = figs.equity + unrealized
+            current = figs.current_drawdown
+            if marked:
+                peak = max(figs.peak, equity)
+                current = (peak - equity) / peak if peak > 0 else Decimal(0)
+            max_dd = max(figs.max_drawdown, current)
+        return Summary(currency, figs, unrealized, equity, current, max_dd, views, head)
+
+    def profits(self, user_id: str, period: str, currency: str, bot_id: str) -> list[Bucket]:
+        with self.db.read() as conn:
+            return store.list_buckets(conn, user_id, bot_id or ACCOUNT, currency, period)
+
+    def countdown(self, user_id: str, target: Decimal, currency: str) -> Countdown:
+        with self.db.read() as conn:
+            points = store.list_days(conn, user_id, currency)
+            figs = store.load_figures(conn, user_id, ACCOUNT, currency)
+        if figs is not None and points:
+            # the current equity is the account's figure now, whatever day it was recorded on
+            points[-1] = (points[-1][0], figs.equity)
+        return countdown(points, self.clock(), target)
+
+    def bot_stats(self, user_id: str, bot_id: str, currency: str) -> Figures:
+        with self.db.read() as conn:
+            return store.load_figures(conn, user_id, bot_id, currency) or Figures()
+
+    def list_fills(
+        self,
+        user_id: str,
+        *,
+        bot_id: str,
+        symbol: str,
+        since: datetime | None,
+        until: datetime | None,
+        page_size: int,
+        page_token: str,
+    ) -> tuple[list[Recorded], str]:
+        """Fills, newest first."""
+        before = decode_token(page_token) if page_token else None
+        with self.db.read() as conn:
+            rows = store.page_entries(
+                conn,
+                user_id,
+                kind=FILL,
+                after=None,
+                before=before if before is not None else 2**62,
+                limit=page_size + 1,
+                bot_id=bot_id,
+                symbol=symbol,
+                since=since,
+                until=until,
+            )
+        more = len(rows) > page_size
+        rows = rows[:page_size]
+        token = encode_token(rows[-1].sequence) if more else ""
+        return [store.row_to_recorded(r) for r in rows], token
+
+    def audit_trail(
+        self, user_id: str, page_size: int, page_token: str
+    ) -> tuple[list[Recorded], str]:
+        """Every entry in sequence order with its hashes."""
+        after = decode_token(page_token) if page_token else 0
+        with self.db.read() as conn:
+            rows = store.page_entries(
+                conn, user_id, kind=None, after=after, before=None, limit=page_size + 1
+            )
+        more = len(rows) > page_size
+        rows = rows[:page_size]
+        token = encode_token(rows[-1].sequence) if more else ""
+        return [store.row_to_recorded(r) for r in rows], token
+
+    def get_entry(self, user_id: str, entry_id: str) -> Recorded:
+        with self.db.read() as conn:
+            row = store.find_by_ids(conn, user_id, [entry_id]).get(entry_id)
+        if row is None:
+            raise not_found(f"entry {entry_id!r}")
+        return store.row_to_recorded(row)
+
+    # --- verification ----------------------------------------------------------------------
+
+    def verify(self, user_id: str) -> tuple[int, list[str]]:
+        """Recompute the chain and every figure from the entries; list every mismatch."""
+        problems: list[str] = []
+        book = Book()
+        prev = GENESIS
+        count = 0
+        with self.db.read() as conn:
+            for row in store.iter_all_entries(conn, user_id):
+                count += 1
+                rec = store.row_to_recorded(row)
+                s = rec.sequence
+                if s != count:
+                    problems.append(f"sequence {s}: expected {count} (gap or reorder)")
+                text = canonical(rec.entry.canonical_fields())
+                if text != rec.canonical:
+                    problems.append(f"sequence {s}: stored fields differ from their canonical form")
+                if rec.prev_hash != prev:
+                    problems.append(f"sequence {s}: prev_hash does not link to the entry before")
+                h = entry_hash(prev, s, text)
+                if h != rec.hash:
+                    problems.append(f"sequence {s}: hash mismatch")
+                prev = h
+                derived = book.apply(rec.entry)
+                if derived != rec.derived:
+                    problems.append(f"sequence {s}: derived PnL {rec.derived} != {derived}")
+            state = store.all_state(conn, user_id)
+            head = store.head_row(conn, user_id)
+        if head is not None and (head[0] != count or head[1] != prev):
+            problems.append(f"head at {head[0]} does not match the last entry {count}")
+        problems.extend(_compare_state(book, state))
+        return count, problems
+
+
+def _compare_state(book: Book, state: dict[str, dict]) -> list[str]:
+    problems = []
+    for name, ours in (
+        ("positions", book.positions),
+        ("figures", book.figures),
+        ("buckets", book.buckets),
+        ("days", book.days),
+    ):
+        stored = state[name]
+        for key in sorted(set(ours) | set(stored), key=str):
+            if ours.get(key) != stored.get(key):
+                problems.append(
+                    f"{name} {key}: stored {stored.get(key)} != recomputed {ours.get(key)}"
+                )
+    return problems
+
+
+__all__ = ["LedgerService", "NewEntry", "Summary", "PositionView", "Bucket", "Countdown"]
