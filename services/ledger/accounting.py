@@ -10,19 +10,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from services.ledger.domain import (
+    CTX,
     PERIODS,
     Bucket,
     Figures,
     FillIn,
     Position,
-    add_fill,
     apply_fill,
     apply_fill_outcome,
     apply_funding,
     bucket_start,
+    reset_risk,
+    roll_day,
 )
 from services.ledger.model import FILL, Derived, Entry
 
@@ -48,9 +50,11 @@ class Book:
     loader: Loader = field(default_factory=Loader)
     positions: dict[PositionKey, Position] = field(default_factory=dict)
     figures: dict[FiguresKey, Figures] = field(default_factory=dict)
-    buckets: dict[BucketKey, Bucket] = field(default_factory=dict)
+    # bucket sums accumulate in place ([realized, fees, trades, wins]); see buckets property
+    sums: dict[BucketKey, list] = field(default_factory=dict)
     days: dict[DayKey, tuple[datetime, Decimal]] = field(default_factory=dict)
     position_currency: dict[PositionKey, str] = field(default_factory=dict)
+    day: datetime | None = None  # UTC midnight of the day the entry being applied was recorded
 
     def _position(self, key: PositionKey) -> Position:
         if key not in self.positions:
@@ -58,24 +62,49 @@ class Book:
         return self.positions[key]
 
     def _figures(self, key: FiguresKey) -> Figures:
-        if key not in self.figures:
-            self.figures[key] = self.loader.figures(key) or Figures()
-        return self.figures[key]
+        f = self.figures.get(key)
+        if f is None:
+            f = self.loader.figures(key) or Figures()
+        if self.day is not None:
+            f = roll_day(f, self.day)
+        self.figures[key] = f
+        return f
 
-    def _bucket(self, key: BucketKey) -> Bucket:
-        if key not in self.buckets:
-            self.buckets[key] = self.loader.bucket(key) or Bucket(period_start=key[3])
-        return self.buckets[key]
+    @property
+    def buckets(self) -> dict[BucketKey, Bucket]:
+        """Every bucket touched, with its sums (the same as folding domain.add_fill)."""
+        return {
+            k: Bucket(period_start=k[3], realized_pnl=r, fees=f, trades=t, winning_trades=w)
+            for k, (r, f, t, w) in self.sums.items()
+        }
+
+    def _add_to_bucket(self, key: BucketKey, outcome) -> None:
+        acc = self.sums.get(key)
+        if acc is None:
+            b = self.loader.bucket(key) or Bucket(period_start=key[3])
+            acc = self.sums[key] = [b.realized_pnl, b.fees, b.trades, b.winning_trades]
+        acc[0] += outcome.realized_pnl
+        acc[1] += outcome.fee_quote
+        if outcome.is_trade:
+            acc[2] += 1
+            if outcome.trade_net is not None and outcome.trade_net > 0:
+                acc[3] += 1
 
     def _scopes(self, bot_id: str) -> list[str]:
         return [ACCOUNT, bot_id] if bot_id else [ACCOUNT]
 
-    def _note_day(self, entry: Entry) -> None:
-        day = bucket_start(entry.at, "daily")
+    def _note_day(self, entry: Entry, day: datetime | None = None) -> None:
+        day = day or bucket_start(entry.at, "daily")
         equity = self._figures((ACCOUNT, entry.currency)).equity
         self.days[(entry.currency, day)] = (entry.at, equity)
 
-    def apply(self, entry: Entry) -> Derived:
+    def apply_baseline(self, key: FiguresKey, at: datetime) -> None:
+        """A breaker reset: the scope's risk figures start afresh at its equity now."""
+        self.day = bucket_start(at, "daily")
+        self.figures[key] = reset_risk(self._figures(key), self.day)
+
+    def apply(self, entry: Entry, recorded_at: datetime) -> Derived:
+        self.day = bucket_start(recorded_at, "daily")
         if entry.kind == FILL:
             return self._apply_fill(entry)
         self._apply_event(entry)
@@ -99,13 +128,14 @@ class Book:
         )
         self.positions[key] = outcome.position
         self.position_currency[key] = e.currency
-        for scope in self._scopes(e.bot_id):
-            fkey = (scope, e.currency)
-            self.figures[fkey] = apply_fill_outcome(self._figures(fkey), outcome, e.at)
-            for period in PERIODS:
-                bkey = (scope, e.currency, period, bucket_start(e.at, period))
-                self.buckets[bkey] = add_fill(self._bucket(bkey), outcome)
-        self._note_day(e)
+        starts = [(period, bucket_start(e.at, period)) for period in PERIODS]
+        with localcontext(CTX):
+            for scope in self._scopes(e.bot_id):
+                fkey = (scope, e.currency)
+                self.figures[fkey] = apply_fill_outcome(self._figures(fkey), outcome, e.at)
+                for period, start in starts:
+                    self._add_to_bucket((scope, e.currency, period, start), outcome)
+        self._note_day(e, starts[0][1])
         return Derived(
             realized_pnl=outcome.realized_pnl,
             net_pnl=outcome.trade_net if outcome.is_trade else None,

@@ -8,7 +8,7 @@ from amarktai.ledger.v1 import ledger_pb2 as pb
 from amarktai.ledger.v1 import ledger_pb2_grpc
 from services.common import validate as v
 from services.common.auth import current_caller
-from services.common.errors import invalid
+from services.common.errors import invalid, permission_denied
 from services.common.validate import decimal_text_or_empty as _s
 from services.ledger.convert import _ts, audit_out, event_in, event_out, fill_in, fill_out, marks_in
 from services.ledger.service import LedgerService
@@ -187,3 +187,36 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
         if f.first_trade_at is not None:
             resp.first_trade_at.CopyFrom(_ts(f.first_trade_at))
         return resp
+
+    async def GetRiskMetrics(self, request, context):
+        user = current_caller().user_id
+        bot_id = v.identifier(request.bot_id, "bot_id", required=False)
+        currency = _currency(request.currency)
+        marks = marks_in(request.marks)
+        m = await asyncio.to_thread(self.service.risk_metrics, user, bot_id, currency, marks)
+        resp = pb.GetRiskMetricsResponse(
+            bot_id=bot_id,
+            currency=currency,
+            equity=_s(m.equity),
+            peak=_s(m.peak),
+            drawdown=_s(m.drawdown),
+            day_start_equity=_s(m.day_start_equity),
+            daily_loss=_s(m.daily_loss),
+            consecutive_losses=m.consecutive_losses,
+            baseline_sequence=m.baseline_sequence,
+        )
+        if m.baseline_at is not None:
+            resp.baseline_at.CopyFrom(_ts(m.baseline_at))
+        return resp
+
+    async def ResetRiskBaseline(self, request, context):
+        caller = current_caller()
+        if not caller.is_service:
+            raise permission_denied("SERVICE_ONLY", "only the orders service resets the breaker")
+        bot_id = v.identifier(request.bot_id, "bot_id", required=False)
+        currency = _currency(request.currency)
+        reason = v.text(request.reason, "reason")
+        seq = await asyncio.to_thread(
+            self.service.reset_risk_baseline, caller.user_id, bot_id, currency, reason
+        )
+        return pb.ResetRiskBaselineResponse(baseline_sequence=seq)

@@ -25,6 +25,13 @@ from services.common.db import Money, UtcDateTime
 
 metadata = MetaData()
 
+
+def _id() -> Column:
+    return Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+
+
 entries = Table(
     "entries",
     metadata,
@@ -84,6 +91,9 @@ positions = Table(
     Column("symbol", String(64), primary_key=True),
     Column("currency", String(32), nullable=False),
     Column("lots", Text, nullable=False),
+    # derived from lots, so a summary reads no lots: signed open amount, sum of qty * price
+    Column("amount", Money, nullable=False),
+    Column("cost", Money, nullable=False),
     Column("updated_sequence", BigInteger, nullable=False),
 )
 
@@ -121,6 +131,21 @@ equity_days = Table(
     Column("equity", Money, nullable=False),
 )
 
+risk_baselines = Table(
+    "risk_baselines",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("user_id", String(64), nullable=False),
+    Column("scope", String(64), nullable=False),
+    Column("currency", String(32), nullable=False),
+    Column("after_sequence", BigInteger, nullable=False),  # taken after this entry
+    Column("at", UtcDateTime, nullable=False),
+    Column("reason", Text, nullable=False),
+    Index("risk_baselines_user", "user_id", "scope", "id"),
+)
+
 _PG_APPEND_ONLY = """
 CREATE OR REPLACE FUNCTION entries_append_only() RETURNS trigger AS $$
 BEGIN
@@ -133,6 +158,10 @@ CREATE TRIGGER entries_no_update_delete BEFORE UPDATE OR DELETE ON entries
   FOR EACH ROW EXECUTE FUNCTION entries_append_only();
 CREATE TRIGGER entries_no_truncate BEFORE TRUNCATE ON entries
   FOR EACH STATEMENT EXECUTE FUNCTION entries_append_only();
+CREATE TRIGGER risk_baselines_no_update_delete BEFORE UPDATE OR DELETE ON risk_baselines
+  FOR EACH ROW EXECUTE FUNCTION entries_append_only();
+CREATE TRIGGER risk_baselines_no_truncate BEFORE TRUNCATE ON risk_baselines
+  FOR EACH STATEMENT EXECUTE FUNCTION entries_append_only();
 """
 
 _SQLITE_APPEND_ONLY = [
@@ -140,6 +169,10 @@ _SQLITE_APPEND_ONLY = [
     "BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only: UPDATE refused'); END",
     "CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries "
     "BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only: DELETE refused'); END",
+    "CREATE TRIGGER risk_baselines_no_update BEFORE UPDATE ON risk_baselines "
+    "BEGIN SELECT RAISE(ABORT, 'risk baselines are append-only: UPDATE refused'); END",
+    "CREATE TRIGGER risk_baselines_no_delete BEFORE DELETE ON risk_baselines "
+    "BEGIN SELECT RAISE(ABORT, 'risk baselines are append-only: DELETE refused'); END",
 ]
 
 

@@ -21,11 +21,10 @@ from services.ledger.domain import (
     Countdown,
     DomainError,
     Figures,
-    Position,
+    bucket_start,
     canonical,
     countdown,
     entry_hash,
-    unrealized_pnl,
 )
 from services.ledger.model import EVENT, FILL, Entry, Recorded
 
@@ -52,6 +51,18 @@ class PositionView:
 
 
 @dataclass(frozen=True)
+class RiskMetrics:
+    equity: Decimal
+    peak: Decimal
+    drawdown: Decimal
+    day_start_equity: Decimal
+    daily_loss: Decimal
+    consecutive_losses: int
+    baseline_sequence: int
+    baseline_at: datetime | None
+
+
+@dataclass(frozen=True)
 class Summary:
     currency: str
     figures: Figures
@@ -63,6 +74,9 @@ class Summary:
     last_sequence: int
 
 
+MAX_SEQUENCE = 2**62  # also the "before everything" bound of the newest-first listing
+
+
 def encode_token(sequence: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"s": sequence}).encode()).decode()
 
@@ -70,7 +84,8 @@ def encode_token(sequence: int) -> str:
 def decode_token(token: str) -> int:
     try:
         value = json.loads(base64.urlsafe_b64decode(token.encode()))["s"]
-        if not isinstance(value, int) or value < 0:
+        # a sequence the database can compare (BIGINT; SQLite's INTEGER): no bool, no bignum
+        if type(value) is not int or not 0 <= value <= MAX_SEQUENCE:
             raise ValueError
         return value
     except (ValueError, KeyError, TypeError):
@@ -108,7 +123,7 @@ class LedgerService:
                 if e.kind == EVENT and e.corrects and e.corrects not in known:
                     raise invalid(f"{item.path}corrects", f"no entry {e.corrects!r} to correct")
                 try:
-                    derived = book.apply(e)
+                    derived = book.apply(e, now)
                 except DomainError as exc:
                     raise invalid(f"{item.path}{exc.field}", exc.message) from None
                 seq += 1
@@ -145,27 +160,71 @@ class LedgerService:
             figs = store.load_figures(conn, user_id, bot_id or ACCOUNT, currency) or Figures()
             rows = store.list_positions(conn, user_id, currency, bot_id)
             head = store.head(conn, user_id)
-        views: list[PositionView] = []
-        marked: list[tuple[Position, Decimal]] = []
-        for r in rows:
-            p = Position.from_json(r.lots)
-            if p.side == 0:
-                continue
-            mark = marks.get(r.symbol)
-            upnl = Decimal(0)
-            if mark is not None:
-                upnl = unrealized_pnl([(p, mark)])
-                marked.append((p, mark))
-            views.append(PositionView(r.bot_id, r.symbol, p.amount, p.average_price, mark, upnl))
+        views, unrealized, any_mark = _mark(rows, marks)
         with localcontext(CTX):
-            unrealized = sum((v.unrealized_pnl for v in views), Decimal(0))
             equity = figs.equity + unrealized
             current = figs.current_drawdown
-            if marked:
+            if any_mark:
                 peak = max(figs.peak, equity)
                 current = (peak - equity) / peak if peak > 0 else Decimal(0)
             max_dd = max(figs.max_drawdown, current)
         return Summary(currency, figs, unrealized, equity, current, max_dd, views, head)
+
+    def risk_metrics(
+        self, user_id: str, bot_id: str, currency: str, marks: dict[str, Decimal]
+    ) -> RiskMetrics:
+        """The breaker's figures of the account or a bot since its last risk baseline."""
+        scope = bot_id or ACCOUNT
+        with self.db.read() as conn:
+            figs = store.load_figures(conn, user_id, scope, currency) or Figures()
+            rows = store.list_positions(conn, user_id, currency, bot_id)
+            base = store.last_baseline(conn, user_id, scope)
+        _views, unrealized, _any = _mark(rows, marks)
+        today = bucket_start(self.clock(), "daily")
+        with localcontext(CTX):
+            equity = figs.equity + unrealized
+            peak = max(figs.risk_peak, equity)
+            drawdown = (peak - equity) / peak if peak > 0 else Decimal(0)
+            # no entry recorded today yet: the day started at the equity recorded last
+            start = figs.day_start_equity if figs.day_start == today else figs.equity
+            loss = start - equity
+            daily = loss / start if start > 0 and loss > 0 else Decimal(0)
+        return RiskMetrics(
+            equity=equity,
+            peak=peak,
+            drawdown=drawdown,
+            day_start_equity=start,
+            daily_loss=daily,
+            consecutive_losses=figs.risk_losses,
+            baseline_sequence=base.after_sequence if base is not None else 0,
+            baseline_at=base.at if base is not None else None,
+        )
+
+    def reset_risk_baseline(self, user_id: str, bot_id: str, currency: str, reason: str) -> int:
+        """Start the breaker's counts afresh: one bot, or the account and all its bots."""
+        now = self.clock()
+        with self.db.write() as conn:
+            seq, _ = store.lock_head(conn, user_id)
+            keys = store.figures_keys(conn, user_id, bot_id or None, currency)
+            book = Book(loader=store.db_loader(conn, user_id))
+            for key in keys:
+                book.apply_baseline(key, now)
+            store.save_book(conn, user_id, book, seq)
+            store.insert_baselines(
+                conn,
+                [
+                    {
+                        "user_id": user_id,
+                        "scope": scope,
+                        "currency": cur,
+                        "after_sequence": seq,
+                        "at": now,
+                        "reason": reason,
+                    }
+                    for scope, cur in keys
+                ],
+            )
+        return seq
 
     def profits(self, user_id: str, period: str, currency: str, bot_id: str) -> list[Bucket]:
         with self.db.read() as conn:
@@ -203,7 +262,7 @@ class LedgerService:
                 user_id,
                 kind=FILL,
                 after=None,
-                before=before if before is not None else 2**62,
+                before=before if before is not None else MAX_SEQUENCE,
                 limit=page_size + 1,
                 bot_id=bot_id,
                 symbol=symbol,
@@ -245,6 +304,8 @@ class LedgerService:
         prev = GENESIS
         count = 0
         with self.db.read() as conn:
+            baselines = store.all_baselines(conn, user_id)
+            _apply_baselines(book, baselines, 0)
             for row in store.iter_all_entries(conn, user_id):
                 count += 1
                 rec = store.row_to_recorded(row)
@@ -260,7 +321,13 @@ class LedgerService:
                 if h != rec.hash:
                     problems.append(f"sequence {s}: hash mismatch")
                 prev = h
-                derived = book.apply(rec.entry)
+                try:
+                    derived = book.apply(rec.entry, rec.recorded_at)
+                except DomainError as exc:  # a changed row may no longer be a valid entry
+                    problems.append(f"sequence {s}: cannot be applied: {exc}")
+                    continue
+                finally:
+                    _apply_baselines(book, baselines, s)
                 if derived != rec.derived:
                     problems.append(f"sequence {s}: derived PnL {rec.derived} != {derived}")
             state = store.all_state(conn, user_id)
@@ -269,6 +336,31 @@ class LedgerService:
             problems.append(f"head at {head[0]} does not match the last entry {count}")
         problems.extend(_compare_state(book, state))
         return count, problems
+
+
+def _apply_baselines(book: Book, baselines: list, after_sequence: int) -> None:
+    for b in baselines:
+        if b.after_sequence == after_sequence:
+            book.apply_baseline((b.scope, b.currency), b.at)
+
+
+def _mark(rows, marks: dict[str, Decimal]) -> tuple[list[PositionView], Decimal, bool]:
+    """Open positions with unrealized PnL at the marks given: (views, total, any marked)."""
+    views: list[PositionView] = []
+    any_mark = False
+    with localcontext(CTX):
+        for r in rows:
+            if r.amount == 0:
+                continue
+            qty = abs(r.amount)
+            side = 1 if r.amount > 0 else -1
+            mark = marks.get(r.symbol)
+            # sum over lots of (mark - price) * qty * side, from the stored amount and cost
+            upnl = (mark * qty - r.cost) * side if mark is not None else Decimal(0)
+            any_mark = any_mark or mark is not None
+            views.append(PositionView(r.bot_id, r.symbol, r.amount, r.cost / qty, mark, upnl))
+        total = sum((v.unrealized_pnl for v in views), Decimal(0))
+    return views, total, any_mark
 
 
 def _compare_state(book: Book, state: dict[str, dict]) -> list[str]:

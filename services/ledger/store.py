@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
-from sqlalchemy import Connection, Row, and_, select
+from sqlalchemy import ARRAY, Connection, Row, String, and_, any_, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.ledger.accounting import Book, BucketKey, FiguresKey, Loader, PositionKey
-from services.ledger.domain import GENESIS, Bucket, Figures, Position
+from services.ledger.domain import CTX, GENESIS, Bucket, Figures, Position
 from services.ledger.model import FILL, Derived, Entry, Recorded
-from services.ledger.schema import buckets, entries, equity_days, figures, heads, positions
+from services.ledger.schema import (
+    buckets,
+    entries,
+    equity_days,
+    figures,
+    heads,
+    positions,
+    risk_baselines,
+)
 
 
 def _insert(conn: Connection, table):
@@ -43,8 +51,16 @@ def save_head(conn: Connection, user_id: str, sequence: int, hash_: str) -> None
 
 def find_by_ids(conn: Connection, user_id: str, entry_ids: Sequence[str]) -> dict[str, Row]:
     found: dict[str, Row] = {}
-    for start in range(0, len(entry_ids), 500):
-        chunk = list(entry_ids[start : start + 500])
+    ids = list(dict.fromkeys(entry_ids))
+    if conn.dialect.name == "postgresql":
+        # one array parameter: cheaper to send and plan than a long IN list
+        q = select(entries).where(
+            entries.c.user_id == user_id,
+            entries.c.entry_id == any_(bindparam("ids", ids, type_=ARRAY(String))),
+        )
+        return {row.entry_id: row for row in conn.execute(q)}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
         q = select(entries).where(entries.c.user_id == user_id, entries.c.entry_id.in_(chunk))
         for row in conn.execute(q):
             found[row.entry_id] = row
@@ -180,6 +196,12 @@ def _upsert(conn: Connection, table, rows: list[dict], keys: list[str]) -> None:
     conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update), rows)
 
 
+def position_cost(p: Position) -> Decimal:
+    """Sum of qty * price over the open lots (unsigned)."""
+    with localcontext(CTX):
+        return sum((lot.qty * lot.price for lot in p.lots), Decimal(0))
+
+
 def save_book(conn: Connection, user_id: str, book: Book, sequence: int) -> None:
     """Write back every position, figure, bucket and day the book touched."""
     _upsert(
@@ -192,6 +214,8 @@ def save_book(conn: Connection, user_id: str, book: Book, sequence: int) -> None
                 "symbol": sym,
                 "currency": book.position_currency.get((bot, sym), sym.split("/")[-1]),
                 "lots": p.to_json(),
+                "amount": p.amount,
+                "cost": position_cost(p),
                 "updated_sequence": sequence,
             }
             for (bot, sym), p in book.positions.items()
@@ -345,3 +369,37 @@ def head_row(conn: Connection, user_id: str) -> tuple[int, str] | None:
 def head(conn: Connection, user_id: str) -> int:
     row = head_row(conn, user_id)
     return 0 if row is None else row[0]
+
+
+def figures_keys(conn: Connection, user_id: str, scope: str | None, currency: str) -> list:
+    """(scope, currency) of the user's stored figures: one scope, or all when scope is None."""
+    q = select(figures.c.scope, figures.c.currency).where(
+        figures.c.user_id == user_id, figures.c.currency == currency
+    )
+    if scope is not None:
+        q = q.where(figures.c.scope == scope)
+    return [(r.scope, r.currency) for r in conn.execute(q)]
+
+
+def insert_baselines(conn: Connection, rows: list[dict]) -> None:
+    if rows:
+        conn.execute(risk_baselines.insert(), rows)
+
+
+def last_baseline(conn: Connection, user_id: str, scope: str) -> Row | None:
+    q = (
+        select(risk_baselines)
+        .where(risk_baselines.c.user_id == user_id, risk_baselines.c.scope == scope)
+        .order_by(risk_baselines.c.id.desc())
+        .limit(1)
+    )
+    return conn.execute(q).one_or_none()
+
+
+def all_baselines(conn: Connection, user_id: str) -> list[Row]:
+    q = (
+        select(risk_baselines)
+        .where(risk_baselines.c.user_id == user_id)
+        .order_by(risk_baselines.c.id)
+    )
+    return list(conn.execute(q))

@@ -396,3 +396,53 @@ class GetBotStatsResponse(_message.Message):
     current_drawdown: str
     max_drawdown: str
     def __init__(self, bot_id: _Optional[str] = ..., trades: _Optional[int] = ..., winning_trades: _Optional[int] = ..., losing_trades: _Optional[int] = ..., win_rate: _Optional[str] = ..., net_pnl: _Optional[str] = ..., realized_pnl: _Optional[str] = ..., fees: _Optional[str] = ..., consecutive_losses: _Optional[int] = ..., first_trade_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., equity: _Optional[str] = ..., net_funding: _Optional[str] = ..., current_drawdown: _Optional[str] = ..., max_drawdown: _Optional[str] = ...) -> None: ...
+
+class GetRiskMetricsRequest(_message.Message):
+    __slots__ = ("bot_id", "currency", "marks")
+    BOT_ID_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    MARKS_FIELD_NUMBER: _ClassVar[int]
+    bot_id: str
+    currency: str
+    marks: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, bot_id: _Optional[str] = ..., currency: _Optional[str] = ..., marks: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetRiskMetricsResponse(_message.Message):
+    __slots__ = ("bot_id", "currency", "equity", "peak", "drawdown", "day_start_equity", "daily_loss", "consecutive_losses", "baseline_sequence", "baseline_at")
+    BOT_ID_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    EQUITY_FIELD_NUMBER: _ClassVar[int]
+    PEAK_FIELD_NUMBER: _ClassVar[int]
+    DRAWDOWN_FIELD_NUMBER: _ClassVar[int]
+    DAY_START_EQUITY_FIELD_NUMBER: _ClassVar[int]
+    DAILY_LOSS_FIELD_NUMBER: _ClassVar[int]
+    CONSECUTIVE_LOSSES_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_AT_FIELD_NUMBER: _ClassVar[int]
+    bot_id: str
+    currency: str
+    equity: str
+    peak: str
+    drawdown: str
+    day_start_equity: str
+    daily_loss: str
+    consecutive_losses: int
+    baseline_sequence: int
+    baseline_at: _timestamp_pb2.Timestamp
+    def __init__(self, bot_id: _Optional[str] = ..., currency: _Optional[str] = ..., equity: _Optional[str] = ..., peak: _Optional[str] = ..., drawdown: _Optional[str] = ..., day_start_equity: _Optional[str] = ..., daily_loss: _Optional[str] = ..., consecutive_losses: _Optional[int] = ..., baseline_sequence: _Optional[int] = ..., baseline_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ResetRiskBaselineRequest(_message.Message):
+    __slots__ = ("bot_id", "currency", "reason")
+    BOT_ID_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    bot_id: str
+    currency: str
+    reason: str
+    def __init__(self, bot_id: _Optional[str] = ..., currency: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ResetRiskBaselineResponse(_message.Message):
+    __slots__ = ("baseline_sequence",)
+    BASELINE_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    baseline_sequence: int
+    def __init__(self, baseline_sequence: _Optional[int] = ...) -> None: ...

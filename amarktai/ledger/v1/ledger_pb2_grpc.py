@@ -91,6 +91,16 @@ class LedgerServiceStub:
                 request_serializer=amarktai_dot_ledger_dot_v1_dot_ledger__pb2.GetBotStatsRequest.SerializeToString,
                 response_deserializer=amarktai_dot_ledger_dot_v1_dot_ledger__pb2.GetBotStatsResponse.FromString,
                 _registered_method=True)
+        self.GetRiskMetrics = channel.unary_unary(
+                '/amarktai.ledger.v1.LedgerService/GetRiskMetrics',
+                request_serializer=amarktai_dot_ledger_dot_v1_dot_ledger__pb2.GetRiskMetricsRequest.SerializeToString,
+                response_deserializer=amarktai_dot_ledger_dot_v1_dot_ledger__pb2.GetRiskMetricsResponse.FromString,
+                _registered_method=True)
+        self.ResetRiskBaseline = channel.unary_unary(
+                '/amarktai.ledger.v1.LedgerService/ResetRiskBaseline',
+                request_serializer=amarktai_dot_ledger_dot_v1_dot_ledger__pb2.ResetRiskBaselineRequest.SerializeToString,
+                response_deserializer=amarktai_dot_ledger_dot_v1_dot_ledger__pb2.ResetRiskBaselineResponse.FromString,
+                _registered_method=True)
 
 
 class LedgerServiceServicer:
@@ -171,6 +181,22 @@ class LedgerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetRiskMetrics(self, request, context):
+        """The circuit breaker's figures for the account (bot_id empty) or one bot, since its last
+        baseline, with open positions marked at the given prices. For the orders service.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResetRiskBaseline(self, request, context):
+        """Start the breaker's counts afresh (after a reset): the drawdown peak becomes the current
+        equity, the losing streak 0, and today's starting equity the current equity.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LedgerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -228,6 +254,16 @@ def add_LedgerServiceServicer_to_server(servicer, server):
                     servicer.GetBotStats,
                     request_deserializer=amarktai_dot_ledger_dot_v1_dot_ledger__pb2.GetBotStatsRequest.FromString,
                     response_serializer=amarktai_dot_ledger_dot_v1_dot_ledger__pb2.GetBotStatsResponse.SerializeToString,
+            ),
+            'GetRiskMetrics': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRiskMetrics,
+                    request_deserializer=amarktai_dot_ledger_dot_v1_dot_ledger__pb2.GetRiskMetricsRequest.FromString,
+                    response_serializer=amarktai_dot_ledger_dot_v1_dot_ledger__pb2.GetRiskMetricsResponse.SerializeToString,
+            ),
+            'ResetRiskBaseline': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResetRiskBaseline,
+                    request_deserializer=amarktai_dot_ledger_dot_v1_dot_ledger__pb2.ResetRiskBaselineRequest.FromString,
+                    response_serializer=amarktai_dot_ledger_dot_v1_dot_ledger__pb2.ResetRiskBaselineResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -529,6 +565,60 @@ class LedgerService:
             '/amarktai.ledger.v1.LedgerService/GetBotStats',
             amarktai_dot_ledger_dot_v1_dot_ledger__pb2.GetBotStatsRequest.SerializeToString,
             amarktai_dot_ledger_dot_v1_dot_ledger__pb2.GetBotStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRiskMetrics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/amarktai.ledger.v1.LedgerService/GetRiskMetrics',
+            amarktai_dot_ledger_dot_v1_dot_ledger__pb2.GetRiskMetricsRequest.SerializeToString,
+            amarktai_dot_ledger_dot_v1_dot_ledger__pb2.GetRiskMetricsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResetRiskBaseline(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/amarktai.ledger.v1.LedgerService/ResetRiskBaseline',
+            amarktai_dot_ledger_dot_v1_dot_ledger__pb2.ResetRiskBaselineRequest.SerializeToString,
+            amarktai_dot_ledger_dot_v1_dot_ledger__pb2.ResetRiskBaselineResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -3,7 +3,14 @@
 from .buckets import PERIODS, Bucket, Countdown, add_fill, bucket_start, countdown
 from .chain import GENESIS, canonical, entry_hash, verify_chain
 from .fifo import SHARE_EXPONENT, FillIn, FillOutcome, Lot, Position, apply_fill
-from .figures import Figures, apply_fill_outcome, apply_funding, unrealized_pnl
+from .figures import (
+    Figures,
+    apply_fill_outcome,
+    apply_funding,
+    reset_risk,
+    roll_day,
+    unrealized_pnl,
+)
 from .money import CTX, DomainError, fmt, to_decimal
 
 __all__ = [
@@ -28,6 +35,8 @@ __all__ = [
     "countdown",
     "entry_hash",
     "fmt",
+    "reset_risk",
+    "roll_day",
     "to_decimal",
     "unrealized_pnl",
     "verify_chain",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal, localcontext
 
@@ -23,6 +23,8 @@ _NOISE_QUANTUM = Decimal("1E-12")
 
 
 def _aware_utc(ts: datetime, name: str) -> datetime:
+    if type(ts) is datetime and ts.tzinfo is UTC:
+        return ts
     if not isinstance(ts, datetime):
         raise TypeError(f"{name} must be a datetime")
     if ts.tzinfo is None or ts.utcoffset() is None:
@@ -60,8 +62,8 @@ def add_fill(b: Bucket, outcome: FillOutcome) -> Bucket:
     """Add one fill: its realized PnL, its whole fee, and the trade it closes (if any)."""
     with localcontext(CTX):
         won = outcome.is_trade and outcome.trade_net is not None and outcome.trade_net > 0
-        return replace(
-            b,
+        return Bucket(
+            period_start=b.period_start,
             realized_pnl=b.realized_pnl + outcome.realized_pnl,
             fees=b.fees + outcome.fee_quote,
             trades=b.trades + (1 if outcome.is_trade else 0),

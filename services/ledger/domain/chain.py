@@ -21,7 +21,12 @@ GENESIS = "0" * 64
 
 def _plain(value: object, path: str) -> object:
     """A JSON-ready copy of value; Decimals as canonical strings, datetimes as UTC ISO-8601."""
-    if value is None or isinstance(value, str | bool | int):
+    kind = type(value)
+    if kind is str or value is None:
+        return value
+    if kind is Decimal:
+        return fmt(value)
+    if isinstance(value, str | bool | int):
         return value
     if isinstance(value, Decimal):
         return fmt(value)
@@ -46,7 +51,17 @@ def canonical(fields: Mapping[str, object]) -> str:
     """Deterministic JSON of an entry's fields: sorted keys, no whitespace, no floats."""
     if not isinstance(fields, Mapping):
         raise TypeError("canonical expects a mapping")
-    plain = _plain(fields, "fields")
+    plain = {}
+    for key, value in fields.items():
+        kind = type(value)
+        if kind is Decimal:  # the common scalar cases first: this runs for every entry
+            plain[key] = fmt(value)
+        elif kind is str or value is None:
+            plain[key] = value
+        else:
+            plain[key] = _plain(value, f"fields.{key}")
+        if type(key) is not str:
+            raise TypeError(f"fields: keys must be str, not {type(key).__name__}")
     return json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

@@ -55,8 +55,6 @@ class Position:
             raise DomainError("side", "must be -1, 0 or +1")
         if (self.side == 0) != (len(self.lots) == 0):
             raise DomainError("side", "a flat position has no lots; an open one has some")
-        if not all(isinstance(lot, Lot) for lot in self.lots):
-            raise TypeError("lots must be Lot instances")
 
     @property
     def amount(self) -> Decimal:

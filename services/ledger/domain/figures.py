@@ -9,18 +9,34 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, localcontext
 
 from .fifo import FillOutcome, Position
 from .money import CTX, DomainError, fmt, to_decimal
 
-__all__ = ["Figures", "apply_fill_outcome", "apply_funding", "unrealized_pnl"]
+__all__ = [
+    "Figures",
+    "apply_fill_outcome",
+    "apply_funding",
+    "reset_risk",
+    "roll_day",
+    "unrealized_pnl",
+]
 
 ZERO = Decimal(0)
-_DECIMALS = ("net_funding", "realized_pnl", "fees", "peak", "max_drawdown")
-_INTS = ("trades", "winning_trades", "losing_trades", "consecutive_losses")
+_DECIMALS = (
+    "net_funding",
+    "realized_pnl",
+    "fees",
+    "peak",
+    "max_drawdown",
+    "risk_peak",
+    "day_start_equity",
+)
+_INTS = ("trades", "winning_trades", "losing_trades", "consecutive_losses", "risk_losses")
+_TIMES = ("first_trade_at", "day_start")
 
 
 def _utc(ts: datetime, field: str) -> datetime:
@@ -43,6 +59,14 @@ class Figures:
     peak: Decimal = ZERO
     max_drawdown: Decimal = ZERO
     first_trade_at: datetime | None = None  # time of the earliest fill
+    # The circuit breaker's figures: like peak and consecutive_losses, but started afresh
+    # by a risk baseline (a breaker reset).
+    risk_peak: Decimal = ZERO
+    risk_losses: int = 0
+    # UTC midnight of the day the latest entry was recorded, and the equity at its start
+    # (moved by deposits and withdrawals of that day, like the peak).
+    day_start: datetime | None = None
+    day_start_equity: Decimal = ZERO
 
     @property
     def net_pnl(self) -> Decimal:
@@ -73,10 +97,9 @@ class Figures:
     def to_json(self) -> str:
         data: dict[str, object] = {name: fmt(getattr(self, name)) for name in _DECIMALS}
         data.update({name: getattr(self, name) for name in _INTS})
-        first = self.first_trade_at
-        data["first_trade_at"] = (
-            None if first is None else _utc(first, "first_trade_at").isoformat()
-        )
+        for name in _TIMES:
+            value = getattr(self, name)
+            data[name] = None if value is None else _utc(value, name).isoformat()
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     @classmethod
@@ -89,25 +112,47 @@ class Figures:
                 if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                     raise ValueError(f"{name} must be a non-negative integer")
                 values[name] = value
-            first = data["first_trade_at"]
-            values["first_trade_at"] = (
-                None if first is None else _utc(datetime.fromisoformat(first), "first_trade_at")
-            )
+            for name in _TIMES:
+                raw = data[name]
+                values[name] = None if raw is None else _utc(datetime.fromisoformat(raw), name)
         except (ValueError, KeyError, TypeError) as exc:
             raise DomainError("figures", f"malformed figures JSON: {exc}") from exc
         return cls(**values)  # type: ignore[arg-type]
 
 
-def _track_drawdown(f: Figures) -> Figures:
-    """Raise the peak to the current equity, then record the drawdown seen now."""
-    with localcontext(CTX):
-        equity = f.equity
-        if equity > f.peak:
-            f = replace(f, peak=equity)
-        drawdown = f.current_drawdown
-        if drawdown > f.max_drawdown:
-            f = replace(f, max_drawdown=drawdown)
-        return f
+def _with_drawdown(f: Figures, **changes: object) -> Figures:
+    """f with ``changes``, the peak raised to the new equity and the drawdown seen now recorded.
+
+    Built in one constructor call: this runs for every entry recorded and verified.
+    """
+    values = {
+        "net_funding": f.net_funding,
+        "realized_pnl": f.realized_pnl,
+        "fees": f.fees,
+        "trades": f.trades,
+        "winning_trades": f.winning_trades,
+        "losing_trades": f.losing_trades,
+        "consecutive_losses": f.consecutive_losses,
+        "peak": f.peak,
+        "max_drawdown": f.max_drawdown,
+        "first_trade_at": f.first_trade_at,
+        "risk_peak": f.risk_peak,
+        "risk_losses": f.risk_losses,
+        "day_start": f.day_start,
+        "day_start_equity": f.day_start_equity,
+    }
+    values.update(changes)
+    equity = values["net_funding"] + values["realized_pnl"] - values["fees"]
+    if equity > values["risk_peak"]:
+        values["risk_peak"] = equity
+    peak = values["peak"]
+    if equity > peak:
+        peak = values["peak"] = equity
+    if peak > 0:
+        drawdown = (peak - equity) / peak
+        if drawdown > values["max_drawdown"]:
+            values["max_drawdown"] = drawdown
+    return Figures(**values)  # type: ignore[arg-type]
 
 
 def apply_funding(f: Figures, delta: Decimal) -> Figures:
@@ -115,32 +160,38 @@ def apply_funding(f: Figures, delta: Decimal) -> Figures:
     if not isinstance(delta, Decimal) or not delta.is_finite():
         raise DomainError("amount", "funding delta must be a finite Decimal")
     with localcontext(CTX):
-        moved = replace(f, net_funding=f.net_funding + delta, peak=f.peak + delta)
-        return _track_drawdown(moved)
+        return _with_drawdown(
+            f,
+            net_funding=f.net_funding + delta,
+            peak=f.peak + delta,
+            risk_peak=f.risk_peak + delta,
+            day_start_equity=f.day_start_equity + delta,
+        )
 
 
 def apply_fill_outcome(f: Figures, outcome: FillOutcome, executed_at: datetime) -> Figures:
     """Add one fill's realized PnL, fee and (when it closed something) trade result."""
     when = _utc(executed_at, "executed_at")
     with localcontext(CTX):
-        trades, wins, losses, streak = (
+        trades, wins, losses, streak, risk_streak = (
             f.trades,
             f.winning_trades,
             f.losing_trades,
             f.consecutive_losses,
+            f.risk_losses,
         )
         if outcome.is_trade:
             net = outcome.trade_net if outcome.trade_net is not None else ZERO
             trades += 1
             if net > 0:
-                wins, streak = wins + 1, 0
+                wins, streak, risk_streak = wins + 1, 0, 0
             elif net < 0:
-                losses, streak = losses + 1, streak + 1
+                losses, streak, risk_streak = losses + 1, streak + 1, risk_streak + 1
             else:
-                streak = 0  # a break-even trade ends a losing streak
+                streak = risk_streak = 0  # a break-even trade ends a losing streak
         first = f.first_trade_at
         first = when if first is None or when < first else first
-        updated = replace(
+        return _with_drawdown(
             f,
             realized_pnl=f.realized_pnl + outcome.realized_pnl,
             fees=f.fees + outcome.fee_quote,
@@ -148,9 +199,26 @@ def apply_fill_outcome(f: Figures, outcome: FillOutcome, executed_at: datetime) 
             winning_trades=wins,
             losing_trades=losses,
             consecutive_losses=streak,
+            risk_losses=risk_streak,
             first_trade_at=first,
         )
-        return _track_drawdown(updated)
+
+
+def roll_day(f: Figures, day: datetime) -> Figures:
+    """Before an entry recorded on ``day`` (UTC midnight): a new day starts at this equity."""
+    if f.day_start is not None and day <= f.day_start:
+        return f
+    with localcontext(CTX):
+        return _with_drawdown(f, day_start=day, day_start_equity=f.equity)
+
+
+def reset_risk(f: Figures, day: datetime) -> Figures:
+    """A risk baseline: the breaker's peak, losing streak and day start begin at equity now."""
+    with localcontext(CTX):
+        equity = f.equity
+        return _with_drawdown(
+            f, risk_peak=equity, risk_losses=0, day_start=day, day_start_equity=equity
+        )
 
 
 def unrealized_pnl(positions: Iterable[tuple[Position, Decimal]]) -> Decimal:

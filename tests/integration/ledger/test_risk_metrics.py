@@ -1,0 +1,105 @@
+"""The circuit breaker's figures: GetRiskMetrics and ResetRiskBaseline (for the orders service)."""
+
+from datetime import timedelta
+
+import grpc
+import pytest
+
+from amarktai.common.v1 import trading_pb2 as tpb
+from amarktai.ledger.v1 import ledger_pb2 as pb
+
+
+def _fill(fid, side, amount, price, bot="b1"):
+    return pb.RecordFillRequest(
+        fill=pb.Fill(
+            fill_id=fid,
+            bot_id=bot,
+            exchange="binance",
+            symbol="BTC/USDT",
+            side=side,
+            amount=amount,
+            price=price,
+            fee="0",
+            source=pb.FILL_SOURCE_PAPER,
+        )
+    )
+
+
+async def _fund(ledger, md, amount="1000"):
+    await ledger.stub.RecordEvent(
+        pb.RecordEventRequest(
+            event=pb.LedgerEvent(
+                event_id="fund", type=pb.LEDGER_EVENT_TYPE_FUNDING, amount=amount, currency="USDT"
+            )
+        ),
+        metadata=md,
+    )
+
+
+async def test_loss_drawdown_daily_loss_and_streak(ledger):
+    md = ledger.service_for("alice")
+    await _fund(ledger, md)
+    await ledger.stub.RecordFill(_fill("1", tpb.SIDE_BUY, "10", "100"), metadata=md)
+    await ledger.stub.RecordFill(_fill("2", tpb.SIDE_SELL, "10", "90"), metadata=md)
+    m = await ledger.stub.GetRiskMetrics(pb.GetRiskMetricsRequest(), metadata=md)
+    # equity 1000 - 10*(100-90) = 900; peak 1000; drawdown 100/1000; the day began at 0 and
+    # the deposit of 1000 moved its start to 1000: daily loss 100/1000
+    assert (m.equity, m.peak, m.drawdown) == ("900", "1000", "0.1")
+    assert (m.day_start_equity, m.daily_loss, m.consecutive_losses) == ("1000", "0.1", 1)
+    assert m.baseline_sequence == 0
+
+    bot = await ledger.stub.GetRiskMetrics(pb.GetRiskMetricsRequest(bot_id="b1"), metadata=md)
+    # the bot has no funding of its own: equity -100, peak 0 -> no drawdown ratio
+    assert (bot.equity, bot.drawdown, bot.consecutive_losses) == ("-100", "0", 1)
+
+
+async def test_open_position_is_marked(ledger):
+    md = ledger.service_for("alice")
+    await _fund(ledger, md)
+    await ledger.stub.RecordFill(_fill("1", tpb.SIDE_BUY, "10", "100"), metadata=md)
+    m = await ledger.stub.GetRiskMetrics(
+        pb.GetRiskMetricsRequest(marks=["BTC/USDT=80"]), metadata=md
+    )
+    # 1000 + 10*(80-100) = 800: drawdown 200/1000
+    assert (m.equity, m.drawdown, m.daily_loss) == ("800", "0.2", "0.2")
+
+
+async def test_reset_starts_the_counts_afresh_and_verifies(ledger, clock):
+    md = ledger.service_for("alice")
+    await _fund(ledger, md)
+    await ledger.stub.RecordFill(_fill("1", tpb.SIDE_BUY, "10", "100"), metadata=md)
+    await ledger.stub.RecordFill(_fill("2", tpb.SIDE_SELL, "10", "90"), metadata=md)
+    r = await ledger.stub.ResetRiskBaseline(
+        pb.ResetRiskBaselineRequest(reason="manual reset"), metadata=md
+    )
+    assert r.baseline_sequence == 3
+    for bot_id in ("", "b1"):
+        m = await ledger.stub.GetRiskMetrics(pb.GetRiskMetricsRequest(bot_id=bot_id), metadata=md)
+        assert (m.drawdown, m.daily_loss, m.consecutive_losses) == ("0", "0", 0), bot_id
+        assert m.baseline_sequence == 3
+    # the summary's drawdown is history and is not reset
+    s = await ledger.stub.GetPortfolioSummary(pb.GetPortfolioSummaryRequest(), metadata=md)
+    assert s.max_drawdown == "0.1"
+
+    # another losing trade after the reset counts from the new peak of 900
+    await ledger.stub.RecordFill(_fill("3", tpb.SIDE_BUY, "9", "100"), metadata=md)
+    await ledger.stub.RecordFill(_fill("4", tpb.SIDE_SELL, "9", "90"), metadata=md)
+    m = await ledger.stub.GetRiskMetrics(pb.GetRiskMetricsRequest(), metadata=md)
+    # equity 900 - 9*10 = 810; drawdown 90/900 = 0.1; one loss since the reset
+    assert (m.equity, m.drawdown, m.consecutive_losses) == ("810", "0.1", 1)
+
+    # the next UTC day starts at the equity recorded last: no loss today yet
+    clock.now = clock.now + timedelta(days=1)
+    m = await ledger.stub.GetRiskMetrics(pb.GetRiskMetricsRequest(), metadata=md)
+    assert (m.day_start_equity, m.daily_loss) == ("810", "0")
+
+    v = await ledger.stub.Verify(pb.VerifyRequest(), metadata=md)
+    assert v.ok, v.problems
+
+
+async def test_only_a_service_resets(ledger):
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await ledger.stub.ResetRiskBaseline(
+            pb.ResetRiskBaselineRequest(reason="x"), metadata=ledger.user("alice")
+        )
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
