@@ -55,6 +55,15 @@ class Book:
     days: dict[DayKey, tuple[datetime, Decimal]] = field(default_factory=dict)
     position_currency: dict[PositionKey, str] = field(default_factory=dict)
     day: datetime | None = None  # UTC midnight of the day the entry being applied was recorded
+    _starts: dict[tuple, list[tuple[str, datetime]]] = field(default_factory=dict)
+
+    def _bucket_starts(self, at: datetime) -> list[tuple[str, datetime]]:
+        """(period, start) of the daily, weekly and monthly buckets holding ``at``; memoised."""
+        key = (at.year, at.month, at.day, at.utcoffset())
+        starts = self._starts.get(key)
+        if starts is None:
+            starts = self._starts[key] = [(p, bucket_start(at, p)) for p in PERIODS]
+        return starts
 
     def _position(self, key: PositionKey) -> Position:
         if key not in self.positions:
@@ -104,7 +113,7 @@ class Book:
         self.figures[key] = reset_risk(self._figures(key), self.day)
 
     def apply(self, entry: Entry, recorded_at: datetime) -> Derived:
-        self.day = bucket_start(recorded_at, "daily")
+        self.day = self._bucket_starts(recorded_at)[0][1]
         if entry.kind == FILL:
             return self._apply_fill(entry)
         self._apply_event(entry)
@@ -128,7 +137,7 @@ class Book:
         )
         self.positions[key] = outcome.position
         self.position_currency[key] = e.currency
-        starts = [(period, bucket_start(e.at, period)) for period in PERIODS]
+        starts = self._bucket_starts(e.at)
         with localcontext(CTX):
             for scope in self._scopes(e.bot_id):
                 fkey = (scope, e.currency)

@@ -22,6 +22,16 @@ def _ts(dt: datetime) -> Timestamp:
     return t
 
 
+SHORT_ID = 64  # bot_id and exchange are stored in (and keyed by) 64-character columns
+
+
+def _short_id(value: str, field: str, *, required: bool = True) -> str:
+    ident = v.identifier(value, field, required=required)
+    if len(ident) > SHORT_ID:
+        raise invalid(field, f"must be at most {SHORT_ID} characters")
+    return ident
+
+
 def fill_in(msg: pb.Fill, caller: Caller, path: str, now: datetime) -> NewEntry:
     symbol = v.symbol(msg.symbol, f"{path}symbol")
     base, quote = symbol.split("/")
@@ -46,11 +56,11 @@ def fill_in(msg: pb.Fill, caller: Caller, path: str, now: datetime) -> NewEntry:
         kind=FILL,
         entry_id=v.identifier(msg.fill_id, f"{path}fill_id"),
         user_id=caller.user_id,
-        bot_id=v.identifier(msg.bot_id, f"{path}bot_id", required=False),
+        bot_id=_short_id(msg.bot_id, f"{path}bot_id", required=False),
         at=at or now,
         amount=v.decimal(msg.amount, f"{path}amount", positive=True),
         currency=quote,
-        exchange=v.identifier(msg.exchange.strip().lower(), f"{path}exchange"),
+        exchange=_short_id(msg.exchange.strip().lower(), f"{path}exchange"),
         symbol=symbol,
         side=side,
         price=v.decimal(msg.price, f"{path}price", positive=True),
@@ -75,7 +85,7 @@ def event_in(msg: pb.LedgerEvent, caller: Caller, path: str, now: datetime) -> N
         amount = v.decimal(msg.amount, f"{path}amount", allow_negative=True, nonzero=True)
     else:
         amount = v.decimal(msg.amount, f"{path}amount", positive=True)
-    bot_id = v.identifier(msg.bot_id, f"{path}bot_id", required=kind in _NEEDS_BOT)
+    bot_id = _short_id(msg.bot_id, f"{path}bot_id", required=kind in _NEEDS_BOT)
     corrects = v.identifier(msg.corrects, f"{path}corrects", required=kind == "ADJUSTMENT")
     if corrects and kind != "ADJUSTMENT":
         raise invalid(f"{path}corrects", "only an ADJUSTMENT corrects an entry")

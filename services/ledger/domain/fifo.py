@@ -175,22 +175,24 @@ def apply_fill(position: Position, fill: FillIn) -> FillOutcome:
         remaining = q
         realized = ZERO
         entry_share = ZERO
+        lots = position.lots
         kept: list[Lot] = []
-        closing = position.side == -direction
-        for lot in position.lots:
-            if not closing or remaining.is_zero():
-                kept.append(lot)
-                continue
-            take = min(remaining, lot.qty)
-            if take == lot.qty:
-                share = lot.fee
-            else:
-                share = _pro_rata(lot.fee, take, lot.qty)
-                kept.append(Lot(lot.qty - take, lot.price, lot.fee - share))
-            # long lot (side +1): (fill - entry) * qty; short lot (side -1): (entry - fill) * qty
-            realized += (fill.price - lot.price) * take * position.side
-            entry_share += share
-            remaining -= take
+        index = 0
+        if position.side == -direction:  # closing lots oldest first, until the fill is used
+            while index < len(lots) and not remaining.is_zero():
+                lot = lots[index]
+                take = min(remaining, lot.qty)
+                if take == lot.qty:
+                    share = lot.fee
+                else:
+                    share = _pro_rata(lot.fee, take, lot.qty)
+                    kept.append(Lot(lot.qty - take, lot.price, lot.fee - share))
+                # long lot (side +1): (fill - entry) * qty; short lot: (entry - fill) * qty
+                realized += (fill.price - lot.price) * take * position.side
+                entry_share += share
+                remaining -= take
+                index += 1
+        kept.extend(lots[index:])  # the lots this fill does not touch, unchanged
         closed = q - remaining
         own_share = _pro_rata(fee_quote, closed, q)
         side = position.side if kept else 0
