@@ -1,0 +1,1 @@
+"""HTTP/JSON gateway: routes from the protos' google.api.http options, calls over gRPC."""
