@@ -61,3 +61,51 @@ class Report:
 
 def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Processes:
+    """Services started as real processes (``python -m services.X``) for a benchmark."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        import os
+        import sys
+
+        self.env = {**os.environ, "OTEL_TRACES_EXPORTER": "none", "LOG_LEVEL": "WARNING", **env}
+        self.python = sys.executable
+        self.procs: list = []
+
+    def start(self, name: str, wait_port: int, timeout: float = 30.0) -> None:
+        import socket
+        import subprocess
+
+        p = subprocess.Popen(
+            [self.python, "-m", f"services.{name}"],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.procs.append(p)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if p.poll() is not None:
+                raise RuntimeError(f"{name} exited with {p.returncode}")
+            try:
+                socket.create_connection(("127.0.0.1", wait_port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{name} did not listen on {wait_port} within {timeout} s")
+
+    def stop(self) -> None:
+        for p in self.procs:
+            p.terminate()
+        for p in self.procs:
+            p.wait(10)
