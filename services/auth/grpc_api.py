@@ -14,9 +14,10 @@ from services.auth.keys import ExchangeKeys, KeyView, exchange_id, new_keys
 from services.auth.service import AuthService, Session
 from services.common.auth import Caller, current_caller
 from services.common.errors import permission_denied
+from services.common.server import public_methods
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["AuthService"].full_name
-PUBLIC_METHODS = (f"/{SERVICE_NAME}/Register", f"/{SERVICE_NAME}/Login")
+PUBLIC_METHODS = tuple(public_methods(pb.DESCRIPTOR.services_by_name["AuthService"]))
 # the only caller that may read exchange keys back in clear
 KEY_READER = "service:orders"
 

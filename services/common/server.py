@@ -14,12 +14,14 @@ import signal
 from collections.abc import Awaitable, Callable, Iterable
 
 import grpc
+from google.protobuf.descriptor import ServiceDescriptor
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 from opentelemetry.sdk.trace import TracerProvider
 
+from amarktai.common.v1 import options_pb2
 from services.common.auth import bearer_from_metadata, reset_caller, set_caller, verify_token
 from services.common.errors import AppError, unauthenticated
 from services.common.logs import log_event
@@ -100,6 +102,15 @@ class AppInterceptor(grpc.aio.ServerInterceptor):
                 await self._abort(context, method, exc)
 
         return wrapped
+
+
+def public_methods(service: ServiceDescriptor) -> list[str]:
+    """Full method paths of a service marked ``(amarktai.common.v1.public) = true``."""
+    return [
+        f"/{service.full_name}/{m.name}"
+        for m in service.methods
+        if m.GetOptions().Extensions[options_pb2.public]
+    ]
 
 
 def build_server(

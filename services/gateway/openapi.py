@@ -10,6 +10,7 @@ from typing import Any
 
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 
+from amarktai.common.v1 import options_pb2
 from services.gateway.fields import is_map, settable_from_text
 from services.gateway.routes import Binding, RouteTable
 from services.gateway.sse import unwrap
@@ -156,6 +157,8 @@ class _Builder:
                 "required": b.body != "*",
                 "content": {"application/json": {"schema": schema}},
             }
+        if b.method.GetOptions().Extensions[options_pb2.public]:
+            op["security"] = []  # no token needed (register, login)
         op["responses"] = {"200": self.response(b), "default": self.error("An error")}
         return op
 

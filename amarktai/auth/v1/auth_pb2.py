@@ -22,11 +22,12 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from amarktai.common.v1 import options_pb2 as amarktai_dot_common_dot_v1_dot_options__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x61marktai/auth/v1/auth.proto\x12\x10\x61marktai.auth.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"7\n\x04User\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x14\n\x0ctotp_enabled\x18\x03 \x01(\x08\"2\n\x0fRegisterRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"~\n\x10RegisterResponse\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12.\n\nexpires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12$\n\x04user\x18\x03 \x01(\x0b\x32\x16.amarktai.auth.v1.User\"Y\n\x0cLoginRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x11\n\ttotp_code\x18\x03 \x01(\t\x12\x15\n\rrecovery_code\x18\x04 \x01(\t\"{\n\rLoginResponse\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12.\n\nexpires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12$\n\x04user\x18\x03 \x01(\x0b\x32\x16.amarktai.auth.v1.User\"\x13\n\x11\x45nrollTotpRequest\"I\n\x12\x45nrollTotpResponse\x12\x0e\n\x06secret\x18\x01 \x01(\t\x12\x13\n\x0botpauth_uri\x18\x02 \x01(\t\x12\x0e\n\x06qr_svg\x18\x03 \x01(\t\"\'\n\x12\x43onfirmTotpRequest\x12\x11\n\ttotp_code\x18\x01 \x01(\t\"-\n\x13\x43onfirmTotpResponse\x12\x16\n\x0erecovery_codes\x18\x01 \x03(\t\">\n\x12\x44isableTotpRequest\x12\x11\n\ttotp_code\x18\x01 \x01(\t\x12\x15\n\rrecovery_code\x18\x02 \x01(\t\"&\n\x13\x44isableTotpResponse\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\"\x16\n\x14GetTotpStatusRequest\"|\n\x15GetTotpStatusResponse\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12 \n\x18recovery_codes_remaining\x18\x02 \x01(\x05\x12\x30\n\x0clocked_until\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xaf\x01\n\x0b\x45xchangeKey\x12\x10\n\x08\x65xchange\x18\x01 \x01(\t\x12\x16\n\x0e\x61pi_key_masked\x18\x02 \x01(\t\x12\x16\n\x0ehas_passphrase\x18\x03 \x01(\x08\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"x\n\x18StoreExchangeKeysRequest\x12\x10\n\x08\x65xchange\x18\x01 \x01(\t\x12\x0f\n\x07\x61pi_key\x18\x02 \x01(\t\x12\x12\n\napi_secret\x18\x03 \x01(\t\x12\x12\n\npassphrase\x18\x04 \x01(\t\x12\x11\n\ttotp_code\x18\x05 \x01(\t\"Y\n\x19StoreExchangeKeysResponse\x12*\n\x03key\x18\x01 \x01(\x0b\x32\x1d.amarktai.auth.v1.ExchangeKey\x12\x10\n\x08replaced\x18\x02 \x01(\x08\"\x19\n\x17ListExchangeKeysRequest\"H\n\x18ListExchangeKeysResponse\x12,\n\x05items\x18\x01 \x03(\x0b\x32\x1d.amarktai.auth.v1.ExchangeKey\",\n\x18\x44\x65leteExchangeKeyRequest\x12\x10\n\x08\x65xchange\x18\x01 \x01(\t\"\x1b\n\x19\x44\x65leteExchangeKeyResponse\"?\n\x11VerifyTotpRequest\x12\x11\n\ttotp_code\x18\x01 \x01(\t\x12\x17\n\x0frequire_enabled\x18\x02 \x01(\x08\"*\n\x12VerifyTotpResponse\x12\x14\n\x0ctotp_enabled\x18\x01 \x01(\x08\"*\n\x16GetExchangeKeysRequest\x12\x10\n\x08\x65xchange\x18\x01 \x01(\t\"d\n\x17GetExchangeKeysResponse\x12\x10\n\x08\x65xchange\x18\x01 \x01(\t\x12\x0f\n\x07\x61pi_key\x18\x02 \x01(\t\x12\x12\n\napi_secret\x18\x03 \x01(\t\x12\x12\n\npassphrase\x18\x04 \x01(\t2\xac\n\n\x0b\x41uthService\x12p\n\x08Register\x12!.amarktai.auth.v1.RegisterRequest\x1a\".amarktai.auth.v1.RegisterResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x12/api/auth/register:\x01*\x12\x64\n\x05Login\x12\x1e.amarktai.auth.v1.LoginRequest\x1a\x1f.amarktai.auth.v1.LoginResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/api/auth/login:\x01*\x12x\n\nEnrollTotp\x12#.amarktai.auth.v1.EnrollTotpRequest\x1a$.amarktai.auth.v1.EnrollTotpResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/api/auth/2fa/enroll:\x01*\x12|\n\x0b\x43onfirmTotp\x12$.amarktai.auth.v1.ConfirmTotpRequest\x1a%.amarktai.auth.v1.ConfirmTotpResponse\" \x82\xd3\xe4\x93\x02\x1a\"\x15/api/auth/2fa/confirm:\x01*\x12|\n\x0b\x44isableTotp\x12$.amarktai.auth.v1.DisableTotpRequest\x1a%.amarktai.auth.v1.DisableTotpResponse\" \x82\xd3\xe4\x93\x02\x1a\"\x15/api/auth/2fa/disable:\x01*\x12~\n\rGetTotpStatus\x12&.amarktai.auth.v1.GetTotpStatusRequest\x1a\'.amarktai.auth.v1.GetTotpStatusResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/api/auth/2fa/status\x12\x82\x01\n\x11StoreExchangeKeys\x12*.amarktai.auth.v1.StoreExchangeKeysRequest\x1a+.amarktai.auth.v1.StoreExchangeKeysResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\"\t/api/keys:\x01*\x12|\n\x10ListExchangeKeys\x12).amarktai.auth.v1.ListExchangeKeysRequest\x1a*.amarktai.auth.v1.ListExchangeKeysResponse\"\x11\x82\xd3\xe4\x93\x02\x0b\x12\t/api/keys\x12\x8a\x01\n\x11\x44\x65leteExchangeKey\x12*.amarktai.auth.v1.DeleteExchangeKeyRequest\x1a+.amarktai.auth.v1.DeleteExchangeKeyResponse\"\x1c\x82\xd3\xe4\x93\x02\x16*\x14/api/keys/{exchange}\x12W\n\nVerifyTotp\x12#.amarktai.auth.v1.VerifyTotpRequest\x1a$.amarktai.auth.v1.VerifyTotpResponse\x12\x66\n\x0fGetExchangeKeys\x12(.amarktai.auth.v1.GetExchangeKeysRequest\x1a).amarktai.auth.v1.GetExchangeKeysResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x61marktai/auth/v1/auth.proto\x12\x10\x61marktai.auth.v1\x1a amarktai/common/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"7\n\x04User\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x14\n\x0ctotp_enabled\x18\x03 \x01(\x08\"2\n\x0fRegisterRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"~\n\x10RegisterResponse\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12.\n\nexpires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12$\n\x04user\x18\x03 \x01(\x0b\x32\x16.amarktai.auth.v1.User\"Y\n\x0cLoginRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x11\n\ttotp_code\x18\x03 \x01(\t\x12\x15\n\rrecovery_code\x18\x04 \x01(\t\"{\n\rLoginResponse\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12.\n\nexpires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12$\n\x04user\x18\x03 \x01(\x0b\x32\x16.amarktai.auth.v1.User\"\x13\n\x11\x45nrollTotpRequest\"I\n\x12\x45nrollTotpResponse\x12\x0e\n\x06secret\x18\x01 \x01(\t\x12\x13\n\x0botpauth_uri\x18\x02 \x01(\t\x12\x0e\n\x06qr_svg\x18\x03 \x01(\t\"\'\n\x12\x43onfirmTotpRequest\x12\x11\n\ttotp_code\x18\x01 \x01(\t\"-\n\x13\x43onfirmTotpResponse\x12\x16\n\x0erecovery_codes\x18\x01 \x03(\t\">\n\x12\x44isableTotpRequest\x12\x11\n\ttotp_code\x18\x01 \x01(\t\x12\x15\n\rrecovery_code\x18\x02 \x01(\t\"&\n\x13\x44isableTotpResponse\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\"\x16\n\x14GetTotpStatusRequest\"|\n\x15GetTotpStatusResponse\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12 \n\x18recovery_codes_remaining\x18\x02 \x01(\x05\x12\x30\n\x0clocked_until\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xaf\x01\n\x0b\x45xchangeKey\x12\x10\n\x08\x65xchange\x18\x01 \x01(\t\x12\x16\n\x0e\x61pi_key_masked\x18\x02 \x01(\t\x12\x16\n\x0ehas_passphrase\x18\x03 \x01(\x08\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"x\n\x18StoreExchangeKeysRequest\x12\x10\n\x08\x65xchange\x18\x01 \x01(\t\x12\x0f\n\x07\x61pi_key\x18\x02 \x01(\t\x12\x12\n\napi_secret\x18\x03 \x01(\t\x12\x12\n\npassphrase\x18\x04 \x01(\t\x12\x11\n\ttotp_code\x18\x05 \x01(\t\"Y\n\x19StoreExchangeKeysResponse\x12*\n\x03key\x18\x01 \x01(\x0b\x32\x1d.amarktai.auth.v1.ExchangeKey\x12\x10\n\x08replaced\x18\x02 \x01(\x08\"\x19\n\x17ListExchangeKeysRequest\"H\n\x18ListExchangeKeysResponse\x12,\n\x05items\x18\x01 \x03(\x0b\x32\x1d.amarktai.auth.v1.ExchangeKey\",\n\x18\x44\x65leteExchangeKeyRequest\x12\x10\n\x08\x65xchange\x18\x01 \x01(\t\"\x1b\n\x19\x44\x65leteExchangeKeyResponse\"?\n\x11VerifyTotpRequest\x12\x11\n\ttotp_code\x18\x01 \x01(\t\x12\x17\n\x0frequire_enabled\x18\x02 \x01(\x08\"*\n\x12VerifyTotpResponse\x12\x14\n\x0ctotp_enabled\x18\x01 \x01(\x08\"*\n\x16GetExchangeKeysRequest\x12\x10\n\x08\x65xchange\x18\x01 \x01(\t\"d\n\x17GetExchangeKeysResponse\x12\x10\n\x08\x65xchange\x18\x01 \x01(\t\x12\x0f\n\x07\x61pi_key\x18\x02 \x01(\t\x12\x12\n\napi_secret\x18\x03 \x01(\t\x12\x12\n\npassphrase\x18\x04 \x01(\t2\xb4\n\n\x0b\x41uthService\x12t\n\x08Register\x12!.amarktai.auth.v1.RegisterRequest\x1a\".amarktai.auth.v1.RegisterResponse\"!\xa0\xbb\x18\x01\x82\xd3\xe4\x93\x02\x17\"\x12/api/auth/register:\x01*\x12h\n\x05Login\x12\x1e.amarktai.auth.v1.LoginRequest\x1a\x1f.amarktai.auth.v1.LoginResponse\"\x1e\xa0\xbb\x18\x01\x82\xd3\xe4\x93\x02\x14\"\x0f/api/auth/login:\x01*\x12x\n\nEnrollTotp\x12#.amarktai.auth.v1.EnrollTotpRequest\x1a$.amarktai.auth.v1.EnrollTotpResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/api/auth/2fa/enroll:\x01*\x12|\n\x0b\x43onfirmTotp\x12$.amarktai.auth.v1.ConfirmTotpRequest\x1a%.amarktai.auth.v1.ConfirmTotpResponse\" \x82\xd3\xe4\x93\x02\x1a\"\x15/api/auth/2fa/confirm:\x01*\x12|\n\x0b\x44isableTotp\x12$.amarktai.auth.v1.DisableTotpRequest\x1a%.amarktai.auth.v1.DisableTotpResponse\" \x82\xd3\xe4\x93\x02\x1a\"\x15/api/auth/2fa/disable:\x01*\x12~\n\rGetTotpStatus\x12&.amarktai.auth.v1.GetTotpStatusRequest\x1a\'.amarktai.auth.v1.GetTotpStatusResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/api/auth/2fa/status\x12\x82\x01\n\x11StoreExchangeKeys\x12*.amarktai.auth.v1.StoreExchangeKeysRequest\x1a+.amarktai.auth.v1.StoreExchangeKeysResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\"\t/api/keys:\x01*\x12|\n\x10ListExchangeKeys\x12).amarktai.auth.v1.ListExchangeKeysRequest\x1a*.amarktai.auth.v1.ListExchangeKeysResponse\"\x11\x82\xd3\xe4\x93\x02\x0b\x12\t/api/keys\x12\x8a\x01\n\x11\x44\x65leteExchangeKey\x12*.amarktai.auth.v1.DeleteExchangeKeyRequest\x1a+.amarktai.auth.v1.DeleteExchangeKeyResponse\"\x1c\x82\xd3\xe4\x93\x02\x16*\x14/api/keys/{exchange}\x12W\n\nVerifyTotp\x12#.amarktai.auth.v1.VerifyTotpRequest\x1a$.amarktai.auth.v1.VerifyTotpResponse\x12\x66\n\x0fGetExchangeKeys\x12(.amarktai.auth.v1.GetExchangeKeysRequest\x1a).amarktai.auth.v1.GetExchangeKeysResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,9 +35,9 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'amarktai.auth.v1.auth_pb2',
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_AUTHSERVICE'].methods_by_name['Register']._loaded_options = None
-  _globals['_AUTHSERVICE'].methods_by_name['Register']._serialized_options = b'\202\323\344\223\002\027\"\022/api/auth/register:\001*'
+  _globals['_AUTHSERVICE'].methods_by_name['Register']._serialized_options = b'\240\273\030\001\202\323\344\223\002\027\"\022/api/auth/register:\001*'
   _globals['_AUTHSERVICE'].methods_by_name['Login']._loaded_options = None
-  _globals['_AUTHSERVICE'].methods_by_name['Login']._serialized_options = b'\202\323\344\223\002\024\"\017/api/auth/login:\001*'
+  _globals['_AUTHSERVICE'].methods_by_name['Login']._serialized_options = b'\240\273\030\001\202\323\344\223\002\024\"\017/api/auth/login:\001*'
   _globals['_AUTHSERVICE'].methods_by_name['EnrollTotp']._loaded_options = None
   _globals['_AUTHSERVICE'].methods_by_name['EnrollTotp']._serialized_options = b'\202\323\344\223\002\031\"\024/api/auth/2fa/enroll:\001*'
   _globals['_AUTHSERVICE'].methods_by_name['ConfirmTotp']._loaded_options = None
@@ -51,54 +52,54 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUTHSERVICE'].methods_by_name['ListExchangeKeys']._serialized_options = b'\202\323\344\223\002\013\022\t/api/keys'
   _globals['_AUTHSERVICE'].methods_by_name['DeleteExchangeKey']._loaded_options = None
   _globals['_AUTHSERVICE'].methods_by_name['DeleteExchangeKey']._serialized_options = b'\202\323\344\223\002\026*\024/api/keys/{exchange}'
-  _globals['_USER']._serialized_start=112
-  _globals['_USER']._serialized_end=167
-  _globals['_REGISTERREQUEST']._serialized_start=169
-  _globals['_REGISTERREQUEST']._serialized_end=219
-  _globals['_REGISTERRESPONSE']._serialized_start=221
-  _globals['_REGISTERRESPONSE']._serialized_end=347
-  _globals['_LOGINREQUEST']._serialized_start=349
-  _globals['_LOGINREQUEST']._serialized_end=438
-  _globals['_LOGINRESPONSE']._serialized_start=440
-  _globals['_LOGINRESPONSE']._serialized_end=563
-  _globals['_ENROLLTOTPREQUEST']._serialized_start=565
-  _globals['_ENROLLTOTPREQUEST']._serialized_end=584
-  _globals['_ENROLLTOTPRESPONSE']._serialized_start=586
-  _globals['_ENROLLTOTPRESPONSE']._serialized_end=659
-  _globals['_CONFIRMTOTPREQUEST']._serialized_start=661
-  _globals['_CONFIRMTOTPREQUEST']._serialized_end=700
-  _globals['_CONFIRMTOTPRESPONSE']._serialized_start=702
-  _globals['_CONFIRMTOTPRESPONSE']._serialized_end=747
-  _globals['_DISABLETOTPREQUEST']._serialized_start=749
-  _globals['_DISABLETOTPREQUEST']._serialized_end=811
-  _globals['_DISABLETOTPRESPONSE']._serialized_start=813
-  _globals['_DISABLETOTPRESPONSE']._serialized_end=851
-  _globals['_GETTOTPSTATUSREQUEST']._serialized_start=853
-  _globals['_GETTOTPSTATUSREQUEST']._serialized_end=875
-  _globals['_GETTOTPSTATUSRESPONSE']._serialized_start=877
-  _globals['_GETTOTPSTATUSRESPONSE']._serialized_end=1001
-  _globals['_EXCHANGEKEY']._serialized_start=1004
-  _globals['_EXCHANGEKEY']._serialized_end=1179
-  _globals['_STOREEXCHANGEKEYSREQUEST']._serialized_start=1181
-  _globals['_STOREEXCHANGEKEYSREQUEST']._serialized_end=1301
-  _globals['_STOREEXCHANGEKEYSRESPONSE']._serialized_start=1303
-  _globals['_STOREEXCHANGEKEYSRESPONSE']._serialized_end=1392
-  _globals['_LISTEXCHANGEKEYSREQUEST']._serialized_start=1394
-  _globals['_LISTEXCHANGEKEYSREQUEST']._serialized_end=1419
-  _globals['_LISTEXCHANGEKEYSRESPONSE']._serialized_start=1421
-  _globals['_LISTEXCHANGEKEYSRESPONSE']._serialized_end=1493
-  _globals['_DELETEEXCHANGEKEYREQUEST']._serialized_start=1495
-  _globals['_DELETEEXCHANGEKEYREQUEST']._serialized_end=1539
-  _globals['_DELETEEXCHANGEKEYRESPONSE']._serialized_start=1541
-  _globals['_DELETEEXCHANGEKEYRESPONSE']._serialized_end=1568
-  _globals['_VERIFYTOTPREQUEST']._serialized_start=1570
-  _globals['_VERIFYTOTPREQUEST']._serialized_end=1633
-  _globals['_VERIFYTOTPRESPONSE']._serialized_start=1635
-  _globals['_VERIFYTOTPRESPONSE']._serialized_end=1677
-  _globals['_GETEXCHANGEKEYSREQUEST']._serialized_start=1679
-  _globals['_GETEXCHANGEKEYSREQUEST']._serialized_end=1721
-  _globals['_GETEXCHANGEKEYSRESPONSE']._serialized_start=1723
-  _globals['_GETEXCHANGEKEYSRESPONSE']._serialized_end=1823
-  _globals['_AUTHSERVICE']._serialized_start=1826
-  _globals['_AUTHSERVICE']._serialized_end=3150
+  _globals['_USER']._serialized_start=146
+  _globals['_USER']._serialized_end=201
+  _globals['_REGISTERREQUEST']._serialized_start=203
+  _globals['_REGISTERREQUEST']._serialized_end=253
+  _globals['_REGISTERRESPONSE']._serialized_start=255
+  _globals['_REGISTERRESPONSE']._serialized_end=381
+  _globals['_LOGINREQUEST']._serialized_start=383
+  _globals['_LOGINREQUEST']._serialized_end=472
+  _globals['_LOGINRESPONSE']._serialized_start=474
+  _globals['_LOGINRESPONSE']._serialized_end=597
+  _globals['_ENROLLTOTPREQUEST']._serialized_start=599
+  _globals['_ENROLLTOTPREQUEST']._serialized_end=618
+  _globals['_ENROLLTOTPRESPONSE']._serialized_start=620
+  _globals['_ENROLLTOTPRESPONSE']._serialized_end=693
+  _globals['_CONFIRMTOTPREQUEST']._serialized_start=695
+  _globals['_CONFIRMTOTPREQUEST']._serialized_end=734
+  _globals['_CONFIRMTOTPRESPONSE']._serialized_start=736
+  _globals['_CONFIRMTOTPRESPONSE']._serialized_end=781
+  _globals['_DISABLETOTPREQUEST']._serialized_start=783
+  _globals['_DISABLETOTPREQUEST']._serialized_end=845
+  _globals['_DISABLETOTPRESPONSE']._serialized_start=847
+  _globals['_DISABLETOTPRESPONSE']._serialized_end=885
+  _globals['_GETTOTPSTATUSREQUEST']._serialized_start=887
+  _globals['_GETTOTPSTATUSREQUEST']._serialized_end=909
+  _globals['_GETTOTPSTATUSRESPONSE']._serialized_start=911
+  _globals['_GETTOTPSTATUSRESPONSE']._serialized_end=1035
+  _globals['_EXCHANGEKEY']._serialized_start=1038
+  _globals['_EXCHANGEKEY']._serialized_end=1213
+  _globals['_STOREEXCHANGEKEYSREQUEST']._serialized_start=1215
+  _globals['_STOREEXCHANGEKEYSREQUEST']._serialized_end=1335
+  _globals['_STOREEXCHANGEKEYSRESPONSE']._serialized_start=1337
+  _globals['_STOREEXCHANGEKEYSRESPONSE']._serialized_end=1426
+  _globals['_LISTEXCHANGEKEYSREQUEST']._serialized_start=1428
+  _globals['_LISTEXCHANGEKEYSREQUEST']._serialized_end=1453
+  _globals['_LISTEXCHANGEKEYSRESPONSE']._serialized_start=1455
+  _globals['_LISTEXCHANGEKEYSRESPONSE']._serialized_end=1527
+  _globals['_DELETEEXCHANGEKEYREQUEST']._serialized_start=1529
+  _globals['_DELETEEXCHANGEKEYREQUEST']._serialized_end=1573
+  _globals['_DELETEEXCHANGEKEYRESPONSE']._serialized_start=1575
+  _globals['_DELETEEXCHANGEKEYRESPONSE']._serialized_end=1602
+  _globals['_VERIFYTOTPREQUEST']._serialized_start=1604
+  _globals['_VERIFYTOTPREQUEST']._serialized_end=1667
+  _globals['_VERIFYTOTPRESPONSE']._serialized_start=1669
+  _globals['_VERIFYTOTPRESPONSE']._serialized_end=1711
+  _globals['_GETEXCHANGEKEYSREQUEST']._serialized_start=1713
+  _globals['_GETEXCHANGEKEYSREQUEST']._serialized_end=1755
+  _globals['_GETEXCHANGEKEYSRESPONSE']._serialized_start=1757
+  _globals['_GETEXCHANGEKEYSRESPONSE']._serialized_end=1857
+  _globals['_AUTHSERVICE']._serialized_start=1860
+  _globals['_AUTHSERVICE']._serialized_end=3192
 # @@protoc_insertion_point(module_scope)

@@ -68,3 +68,14 @@ def test_bearer_security():
     assert DOC["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert DOC["security"] == [{"bearerAuth": []}]
     assert DOC["paths"]["/healthz"]["get"]["security"] == []
+
+
+def test_register_and_login_need_no_token_and_the_rest_do():
+    from services.gateway.openapi import build_openapi
+    from services.gateway.routes import RouteTable
+
+    doc = build_openapi(RouteTable.discover())
+    assert doc["paths"]["/api/auth/login"]["post"]["security"] == []
+    assert doc["paths"]["/api/auth/register"]["post"]["security"] == []
+    assert "security" not in doc["paths"]["/api/portfolio/summary"]["get"]
+    assert doc["security"] == [{"bearerAuth": []}]
