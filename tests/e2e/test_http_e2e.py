@@ -7,97 +7,22 @@ Numbers (DESIGN 5.1): fund 10000; buy 10 @ 500 fee 9.95; sell 4 @ 530 fee 9.95 n
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from decimal import Decimal as D
-from pathlib import Path
 
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.e2e.suite import Suite, available
+
 SERVICES = ("auth", "ledger", "gateway")
-if not (ROOT / "services" / "auth" / "__main__.py").exists():
+if not available(SERVICES):
     pytest.skip("the auth service is not there yet", allow_module_level=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Suite:
-    def __init__(self, tmp: Path) -> None:
-        ports = {name: free_port() for name in ("auth", "ledger", "orders", "bots", "gateway")}
-        self.env = {
-            **os.environ,
-            "JWT_SECRET": "e2e-secret-" + "y" * 40,
-            "DATA_DIR": str(tmp),
-            "OTEL_TRACES_EXPORTER": "none",
-            "PYTHONPATH": str(ROOT),
-            **{f"{name.upper()}_ADDR": f"127.0.0.1:{port}" for name, port in ports.items()},
-        }
-        for name in ("DATABASE_URL", "LEDGER_DATABASE_URL", "AUTH_DATABASE_URL"):
-            self.env.pop(name, None)
-        self.url = f"http://127.0.0.1:{ports['gateway']}"
-        self.tmp = tmp
-        self.procs: dict[str, subprocess.Popen] = {}
-
-    def start(self) -> None:
-        for name in SERVICES:
-            log = (self.tmp / f"{name}.log").open("w")
-            self.procs[name] = subprocess.Popen(
-                [sys.executable, "-m", f"services.{name}"],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    def logs(self) -> str:
-        return "\n".join(
-            f"--- {n}\n{(self.tmp / f'{n}.log').read_text()[-3000:]}" for n in self.procs
-        )
-
-    def wait_ready(self, client: httpx.Client, timeout: float = 30) -> None:
-        """Until the gateway answers and sees auth and ledger SERVING (orders, bots: not here)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for name, p in self.procs.items():
-                assert p.poll() is None, f"{name} exited with {p.returncode}\n{self.logs()}"
-            try:
-                services = client.get("/readyz").json()["services"]
-                up = {s["name"] for s in services if s["status"] == "SERVING"}
-                if {"auth", "ledger"} <= up:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"the suite did not get ready\n{self.logs()}")
-
-    def stop(self) -> dict[str, int | None]:
-        for p in self.procs.values():
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        codes = {}
-        for name, p in self.procs.items():
-            try:
-                codes[name] = p.wait(15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                codes[name] = None
-        return codes
 
 
 @pytest.fixture
 def suite(tmp_path) -> Iterator[Suite]:
-    s = Suite(tmp_path)
+    s = Suite(tmp_path, SERVICES)
     s.start()
     try:
         yield s

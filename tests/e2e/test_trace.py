@@ -1,0 +1,93 @@
+"""One request, one trace across processes: the services export OTLP to a receiver in the
+test; a W3C traceparent from the client is continued through the gateway into the services."""
+
+from __future__ import annotations
+
+import secrets
+
+import httpx
+import pytest
+
+from tests.e2e.otlp import Receiver
+from tests.e2e.suite import Suite, available
+
+SERVICES = ("auth", "ledger", "gateway")
+if not available(SERVICES):
+    pytest.skip("the auth service is not there yet", allow_module_level=True)
+
+SERVER, CLIENT = 2, 3  # OTLP span kinds
+
+
+@pytest.fixture
+def traced(tmp_path):
+    with Receiver() as receiver:
+        suite = Suite(
+            tmp_path,
+            SERVICES,
+            {
+                "OTEL_TRACES_EXPORTER": "otlp",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+                "OTEL_BSP_SCHEDULE_DELAY": "100",
+            },
+        )
+        suite.start()
+        try:
+            yield suite, receiver
+        finally:
+            suite.stop()
+
+
+def _by(spans, service, name=None, kind=None):
+    return [
+        s
+        for s in spans
+        if s.service == service
+        and (name is None or name in s.name)
+        and (kind is None or s.kind == kind)
+    ]
+
+
+def test_a_fill_through_the_gateway_is_one_trace(traced):
+    suite, receiver = traced
+    with httpx.Client(base_url=suite.url, timeout=15) as http:
+        suite.wait_ready(http)
+        creds = {"email": "sre@example.com", "password": "a long enough password"}
+        token = http.post("/api/auth/register", json=creds).json()["accessToken"]
+        trace_id = secrets.token_hex(16)
+        parent = secrets.token_hex(8)
+        fill = {
+            "fillId": "t1",
+            "exchange": "binance",
+            "symbol": "BTC/USDT",
+            "side": "SIDE_BUY",
+            "amount": "1",
+            "price": "100",
+        }
+        r = http.post(
+            "/api/ledger/fills",
+            json=fill,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "traceparent": f"00-{trace_id}-{parent}-01",
+            },
+        )
+        assert r.status_code == 200, r.text
+        assert r.headers["x-trace-id"] == trace_id
+
+    def complete(spans):
+        return _by(spans, "ledger", "RecordFill", SERVER) and _by(spans, "ledger", kind=CLIENT)
+
+    spans = receiver.wait_for(trace_id, complete)
+    assert {s.service for s in spans} >= {"gateway", "ledger"}, spans
+    [http_span] = [s for s in _by(spans, "gateway") if s.parent_id == parent]
+    [server] = _by(spans, "ledger", "/amarktai.ledger.v1.LedgerService/RecordFill", SERVER)
+    client = {s.span_id: s for s in _by(spans, "gateway", kind=CLIENT)}
+    # the ledger's server span hangs under the gateway's gRPC client span, itself under the
+    # gateway's HTTP span, itself under the caller's traceparent
+    assert server.parent_id in client
+    assert client[server.parent_id].parent_id == http_span.span_id
+    db = [s for s in _by(spans, "ledger", kind=CLIENT) if "db.system" in s.attributes]
+    assert db, "no database spans from the ledger"
+    ids = {s.span_id for s in spans}
+    assert all(s.parent_id in ids for s in db)
+    assert all(s.service for s in spans)
