@@ -15,7 +15,7 @@ import threading
 import time
 from pathlib import Path
 
-SERVICES = ["ledger", "auth", "gateway"]  # started in this order
+SERVICES = ["ledger", "auth", "orders", "bots", "gateway"]  # started in this order
 
 
 def _secret(data_dir: Path, name: str) -> str:

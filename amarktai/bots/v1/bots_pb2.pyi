@@ -89,7 +89,7 @@ class BotEvent(_message.Message):
     def __init__(self, sequence: _Optional[int] = ..., bot_id: _Optional[str] = ..., from_state: _Optional[_Union[BotState, str]] = ..., to_state: _Optional[_Union[BotState, str]] = ..., reason: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CreateBotRequest(_message.Message):
-    __slots__ = ("name", "exchange", "symbol", "strategy", "params", "allocated_capital", "interval_seconds")
+    __slots__ = ("name", "exchange", "symbol", "strategy", "params", "allocated_capital", "interval_seconds", "idempotency_key")
     class ParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -104,6 +104,7 @@ class CreateBotRequest(_message.Message):
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     ALLOCATED_CAPITAL_FIELD_NUMBER: _ClassVar[int]
     INTERVAL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     name: str
     exchange: str
     symbol: str
@@ -111,7 +112,8 @@ class CreateBotRequest(_message.Message):
     params: _containers.ScalarMap[str, str]
     allocated_capital: str
     interval_seconds: int
-    def __init__(self, name: _Optional[str] = ..., exchange: _Optional[str] = ..., symbol: _Optional[str] = ..., strategy: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ..., allocated_capital: _Optional[str] = ..., interval_seconds: _Optional[int] = ...) -> None: ...
+    idempotency_key: str
+    def __init__(self, name: _Optional[str] = ..., exchange: _Optional[str] = ..., symbol: _Optional[str] = ..., strategy: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ..., allocated_capital: _Optional[str] = ..., interval_seconds: _Optional[int] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class CreateBotResponse(_message.Message):
     __slots__ = ("bot",)

@@ -180,7 +180,8 @@ class BotServiceServicer:
 
     def TripBots(self, request, context):
         """For the orders service only (service token): put one bot, or all the user's bots when
-        bot_id is empty, into CIRCUIT_TRIPPED.
+        bot_id is empty, into CIRCUIT_TRIPPED. Idempotent: a bot already tripped is left as is and
+        not counted in `changed`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -188,7 +189,8 @@ class BotServiceServicer:
 
     def ClearTrippedBots(self, request, context):
         """For the orders service only (service token), after a breaker reset: CIRCUIT_TRIPPED ->
-        PAUSED for one bot, or all the user's tripped bots when bot_id is empty.
+        PAUSED for one bot, or all the user's tripped bots when bot_id is empty. Idempotent: a bot
+        that is not tripped is left as is and not counted in `changed` (so a retry is safe).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -1,0 +1,203 @@
+"""The circuit breaker's use cases: evaluate (before orders, after fills), status, reset, history.
+
+Figures come from the ledger's GetRiskMetrics (since the last reset's baseline) with open
+positions marked at current prices, plus this service's own execution errors of the last hour
+after the reset. A trip is stored with its metrics, once, and the bots are tripped through the
+outbox (so a bots service that is down gets the call later).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.common.db import Database, decimal_text
+from services.common.errors import AppError, failed_precondition
+from services.common.logs import log_event
+from services.orders import breaker_store as bstore
+from services.orders import outbox as ob
+from services.orders import store
+from services.orders.clients import Peers, RiskFigures
+from services.orders.domain.breaker import BreakerView, Metrics, Thresholds, Trip, evaluate
+from services.orders.prices import Prices
+
+log = logging.getLogger("amarktai.orders.breaker")
+
+
+@dataclass(frozen=True)
+class ScopeMetrics:
+    bot_id: str  # "" for the account
+    metrics: Metrics
+
+
+def to_metrics(r: RiskFigures, errors: int) -> Metrics:
+    return Metrics(
+        drawdown=r.drawdown,
+        daily_loss=r.daily_loss,
+        consecutive_losses=r.consecutive_losses,
+        errors_last_hour=errors,
+        equity=r.equity,
+        peak=r.peak,
+        day_start_equity=r.day_start_equity,
+    )
+
+
+def metrics_json(m: Metrics) -> dict:
+    out = m.as_figures()
+    if m.peak is not None:
+        out["peak"] = decimal_text(m.peak)
+    if m.day_start_equity is not None:
+        out["day_start_equity"] = decimal_text(m.day_start_equity)
+    return out
+
+
+class Breaker:
+    def __init__(
+        self,
+        db: Database,
+        peers: Peers,
+        prices: Prices,
+        outbox: ob.Outbox,
+        thresholds: Thresholds,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.db = db
+        self.peers = peers
+        self.prices = prices
+        self.outbox = outbox
+        self.thresholds = thresholds
+        self.clock = clock
+
+    # --- evaluation --------------------------------------------------------------------------
+
+    def views(self, user_id: str, bot_ids: list[str]) -> list[BreakerView]:
+        with self.db.read() as conn:
+            return bstore.views(conn, user_id, bot_ids)
+
+    async def marks(
+        self, user_id: str, quote: str, exchange: str = "", symbol: str = ""
+    ) -> list[str]:
+        """SYMBOL=PRICE for the order's symbol and every symbol the user has fills in."""
+
+        def markets():
+            with self.db.read() as conn:
+                return [(r.exchange, r.symbol) for r in store.traded_markets(conn, user_id, quote)]
+
+        pairs = {symbol: exchange} if symbol else {}
+        for ex, sym in await asyncio.to_thread(markets):
+            pairs.setdefault(sym, ex)
+        quotes = await asyncio.gather(*(self.prices.quote(ex, s) for s, ex in pairs.items()))
+        return [f"{s}={decimal_text(q.last)}" for s, q in zip(pairs, quotes, strict=True)]
+
+    async def measure(
+        self, user_id: str, bot_id: str, exchange: str, symbol: str
+    ) -> list[ScopeMetrics]:
+        """The account's and the bot's metrics now. Raises AppError when they cannot be had."""
+        quote = symbol.split("/", 1)[1]
+        marks = await self.marks(user_id, quote, exchange, symbol)
+        account, bot = await asyncio.gather(
+            self.peers.risk_metrics(user_id, "", quote, marks),
+            self.peers.risk_metrics(user_id, bot_id, quote, marks),
+        )
+        now = self.clock()
+
+        def errors():
+            with self.db.read() as conn:
+                return (
+                    bstore.errors_since_reset(conn, user_id, bstore.ACCOUNT, now),
+                    bstore.errors_since_reset(conn, user_id, bot_id, now),
+                )
+
+        acct_errors, bot_errors = await asyncio.to_thread(errors)
+        return [
+            ScopeMetrics("", to_metrics(account, acct_errors)),
+            ScopeMetrics(bot_id, to_metrics(bot, bot_errors)),
+        ]
+
+    async def evaluate(
+        self, user_id: str, bot_id: str, exchange: str, symbol: str
+    ) -> tuple[list[BreakerView], list[ScopeMetrics]]:
+        """Measure, trip what the figures say, and return the breakers after it."""
+        measured = await self.measure(user_id, bot_id, exchange, symbol)
+        for sm in measured:
+            trip = evaluate(sm.metrics, self.thresholds)
+            if trip is not None:
+                await self.trip(user_id, sm.bot_id, trip, sm.metrics)
+        return await asyncio.to_thread(self.views, user_id, [bot_id]), measured
+
+    async def trip(self, user_id: str, bot_id: str, trip: Trip, m: Metrics) -> bool:
+        now = self.clock()
+        reason = f"circuit breaker: {trip.reason}"
+
+        def record():
+            with self.db.write() as conn:
+                if not bstore.trip(
+                    conn, user_id, bot_id, trip.trigger, trip.reason, metrics_json(m), now
+                ):
+                    return None
+                return ob.enqueue(
+                    conn,
+                    ob.TRIP,
+                    user_id,
+                    bot_id or "account",
+                    {"bot_id": bot_id, "reason": reason},
+                )
+
+        row_id = await asyncio.to_thread(record)
+        if row_id is None:
+            return False
+        log_event(log, "breaker_tripped", user_id=user_id, bot_id=bot_id, trigger=trip.trigger,
+                  reason=trip.reason)  # fmt: skip
+        await self.outbox.deliver([row_id])
+        return True
+
+    async def after_fill(self, user_id: str, bot_id: str, exchange: str, symbol: str) -> None:
+        """Evaluate after a fill; a failure is logged (the next order evaluates again)."""
+        try:
+            await self.evaluate(user_id, bot_id, exchange, symbol)
+        except AppError as exc:
+            log_event(log, "breaker_after_fill_failed", logging.WARNING, user_id=user_id,
+                      bot_id=bot_id, error=exc.message)  # fmt: skip
+
+    def record_error(self, user_id: str, bot_id: str, order_id: str, message: str) -> None:
+        now = self.clock()
+        with self.db.write() as conn:
+            bstore.add_error(conn, user_id, bot_id, order_id, message, now)
+
+    # --- reset ---------------------------------------------------------------------------------
+
+    async def reset(self, user_id: str, bot_id: str, reason: str, totp_code: str) -> int:
+        """Reset a tripped breaker: TOTP, ledger baseline, bots to PAUSED, then ours."""
+        if bot_id:
+            await self.peers.get_bot(user_id, bot_id)  # another user's bot is NOT_FOUND
+        rows = await asyncio.to_thread(self._rows, user_id)
+        scopes = [bot_id] if bot_id else list(rows)
+        if not any(rows.get(s) is not None and rows[s].tripped for s in scopes):
+            what = f"bot {bot_id}" if bot_id else "the account"
+            raise failed_precondition(
+                "BREAKER_NOT_TRIPPED", f"the circuit breaker of {what} is not tripped"
+            )
+        await self.peers.verify_totp(user_id, totp_code)
+        for currency in await asyncio.to_thread(self._currencies, user_id):
+            await self.peers.reset_risk_baseline(user_id, bot_id, currency, reason)
+        cleared = await self.peers.clear_tripped_bots(user_id, bot_id, reason)
+        now = self.clock()
+
+        def save():
+            with self.db.write() as conn:
+                bstore.reset(conn, user_id, bot_id, reason, now)
+
+        await asyncio.to_thread(save)
+        log_event(log, "breaker_reset", user_id=user_id, bot_id=bot_id, bots_cleared=cleared)
+        return cleared
+
+    def _rows(self, user_id: str):
+        with self.db.read() as conn:
+            return bstore.rows_of(conn, user_id)
+
+    def _currencies(self, user_id: str) -> list[str]:
+        with self.db.read() as conn:
+            return sorted(set(store.traded_quotes(conn, user_id)) | {"USDT"})

@@ -1,0 +1,209 @@
+"""The services orders calls: bots, ledger and auth, over channels made once at start.
+
+Every call carries a short-lived service token acting for the user, and a capped deadline.
+Reads are retried by grpc on UNAVAILABLE; state changes are not (the fill outbox retries
+RecordFill with the same fill id). A peer's refusal keeps its code and reason; a peer that
+cannot be reached is UNAVAILABLE with reason <PEER>_UNAVAILABLE.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+
+import grpc
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+from opentelemetry.sdk.trace import TracerProvider
+
+from amarktai.auth.v1 import auth_pb2, auth_pb2_grpc
+from amarktai.bots.v1 import bots_pb2, bots_pb2_grpc
+from amarktai.ledger.v1 import ledger_pb2, ledger_pb2_grpc
+from services.common.auth import issue_service_token
+from services.common.errors import AppError, not_found
+from services.common.tracing import client_interceptors
+
+_READS = {
+    "amarktai.bots.v1.BotService": ["GetBot", "ListBots"],
+    "amarktai.ledger.v1.LedgerService": ["GetRiskMetrics", "RecordFill"],
+    "amarktai.auth.v1.AuthService": ["GetTotpStatus", "GetExchangeKeys"],
+}
+_UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
+
+
+def _service_config() -> str:
+    names = [{"service": s, "method": m} for s, ms in _READS.items() for m in ms]
+    policy = {
+        "maxAttempts": 3,
+        "initialBackoff": "0.05s",
+        "maxBackoff": "0.2s",
+        "backoffMultiplier": 2,
+        "retryableStatusCodes": ["UNAVAILABLE"],
+    }
+    return json.dumps({"methodConfig": [{"name": names, "retryPolicy": policy}]})
+
+
+def peer_error(exc: grpc.aio.AioRpcError, peer: str) -> AppError:
+    """A peer's error as ours: the same code and reason, or PEER_UNAVAILABLE."""
+    code = exc.code()
+    if code in _UNREACHABLE:
+        return AppError(
+            grpc.StatusCode.UNAVAILABLE,
+            f"{peer.upper()}_UNAVAILABLE",
+            f"the {peer} service cannot be reached: {exc.details()}",
+        )
+    reason, metadata, violations = code.name, {}, []
+    status = rpc_status.from_call(exc)
+    for detail in status.details if status is not None else []:
+        info = error_details_pb2.ErrorInfo()
+        bad = error_details_pb2.BadRequest()
+        if detail.Unpack(info):
+            reason, metadata = info.reason, dict(info.metadata)
+        elif detail.Unpack(bad):
+            violations = [(v.field, v.description) for v in bad.field_violations]
+    return AppError(code, reason, exc.details() or reason, violations=violations, metadata=metadata)
+
+
+@dataclass(frozen=True)
+class BotInfo:
+    id: str
+    exchange: str
+    symbol: str
+    state: str  # RUNNING, PAUSED, ...
+    mode: str  # PAPER | LIVE
+
+
+@dataclass(frozen=True)
+class RiskFigures:
+    equity: Decimal
+    peak: Decimal
+    drawdown: Decimal
+    day_start_equity: Decimal
+    daily_loss: Decimal
+    consecutive_losses: int
+
+
+def _d(text: str) -> Decimal:
+    return Decimal(text) if text else Decimal(0)
+
+
+class Peers:
+    def __init__(
+        self,
+        jwt_secret: str,
+        provider: TracerProvider,
+        *,
+        ledger_addr: str,
+        bots_addr: str,
+        auth_addr: str,
+        timeout: float = 5.0,
+    ) -> None:
+        self.jwt_secret = jwt_secret
+        self.timeout = timeout
+        options = [
+            ("grpc.service_config", _service_config()),
+            ("grpc.enable_retries", 1),
+            # a restarted peer is found again within seconds, not grpc's default two minutes
+            ("grpc.initial_reconnect_backoff_ms", 200),
+            ("grpc.min_reconnect_backoff_ms", 200),
+            ("grpc.max_reconnect_backoff_ms", 2000),
+        ]
+        interceptors = client_interceptors(provider)
+        self._channels = [
+            grpc.aio.insecure_channel(a, options=options, interceptors=interceptors)
+            for a in (ledger_addr, bots_addr, auth_addr)
+        ]
+        self.ledger = ledger_pb2_grpc.LedgerServiceStub(self._channels[0])
+        self.bots = bots_pb2_grpc.BotServiceStub(self._channels[1])
+        self.auth = auth_pb2_grpc.AuthServiceStub(self._channels[2])
+
+    async def close(self) -> None:
+        for channel in self._channels:
+            await channel.close()
+
+    def _md(self, user_id: str) -> tuple:
+        token = issue_service_token(self.jwt_secret, "orders", user_id)
+        return (("authorization", f"Bearer {token}"),)
+
+    async def _call(self, peer: str, method, request, user_id: str, timeout: float | None = None):
+        try:
+            return await method(
+                request, metadata=self._md(user_id), timeout=timeout or self.timeout
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise peer_error(exc, peer) from None
+
+    # --- bots ------------------------------------------------------------------------------
+
+    async def get_bot(self, user_id: str, bot_id: str) -> BotInfo:
+        try:
+            r = await self._call(
+                "bots", self.bots.GetBot, bots_pb2.GetBotRequest(id=bot_id), user_id
+            )
+        except AppError as exc:
+            if exc.code == grpc.StatusCode.NOT_FOUND:
+                raise not_found(f"bot {bot_id!r}", "BOT_NOT_FOUND") from None
+            raise
+        return _bot(r.bot)
+
+    async def list_bots(self, user_id: str, cap: int = 1000) -> list[BotInfo]:
+        out: list[BotInfo] = []
+        token = ""
+        while len(out) < cap:
+            req = bots_pb2.ListBotsRequest(page_size=min(1000, cap), page_token=token)
+            r = await self._call("bots", self.bots.ListBots, req, user_id)
+            out.extend(_bot(b) for b in r.items)
+            token = r.next_page_token
+            if not token:
+                break
+        return out[:cap]
+
+    async def trip_bots(self, user_id: str, bot_id: str, reason: str) -> int:
+        req = bots_pb2.TripBotsRequest(bot_id=bot_id, reason=reason)
+        return (await self._call("bots", self.bots.TripBots, req, user_id)).changed
+
+    async def clear_tripped_bots(self, user_id: str, bot_id: str, reason: str) -> int:
+        req = bots_pb2.ClearTrippedBotsRequest(bot_id=bot_id, reason=reason)
+        return (await self._call("bots", self.bots.ClearTrippedBots, req, user_id)).changed
+
+    # --- ledger ----------------------------------------------------------------------------
+
+    async def risk_metrics(
+        self, user_id: str, bot_id: str, currency: str, marks: list[str]
+    ) -> RiskFigures:
+        req = ledger_pb2.GetRiskMetricsRequest(bot_id=bot_id, currency=currency, marks=marks)
+        r = await self._call("ledger", self.ledger.GetRiskMetrics, req, user_id)
+        return RiskFigures(
+            equity=_d(r.equity),
+            peak=_d(r.peak),
+            drawdown=_d(r.drawdown),
+            day_start_equity=_d(r.day_start_equity),
+            daily_loss=_d(r.daily_loss),
+            consecutive_losses=r.consecutive_losses,
+        )
+
+    async def reset_risk_baseline(self, user_id: str, bot_id: str, currency: str, reason: str):
+        req = ledger_pb2.ResetRiskBaselineRequest(bot_id=bot_id, currency=currency, reason=reason)
+        return await self._call("ledger", self.ledger.ResetRiskBaseline, req, user_id)
+
+    async def record_fill(self, user_id: str, fill: ledger_pb2.Fill, timeout: float | None = None):
+        req = ledger_pb2.RecordFillRequest(fill=fill)
+        return await self._call("ledger", self.ledger.RecordFill, req, user_id, timeout)
+
+    # --- auth ------------------------------------------------------------------------------
+
+    async def verify_totp(self, user_id: str, code: str) -> bool:
+        """Check a TOTP code; a user without 2FA passes. Auth's refusals are passed on."""
+        req = auth_pb2.VerifyTotpRequest(totp_code=code, require_enabled=False)
+        return (await self._call("auth", self.auth.VerifyTotp, req, user_id)).totp_enabled
+
+    async def exchange_keys(self, user_id: str, exchange: str) -> auth_pb2.GetExchangeKeysResponse:
+        req = auth_pb2.GetExchangeKeysRequest(exchange=exchange)
+        return await self._call("auth", self.auth.GetExchangeKeys, req, user_id)
+
+
+def _bot(b: bots_pb2.Bot) -> BotInfo:
+    state = bots_pb2.BotState.Name(b.state).removeprefix("BOT_STATE_")
+    mode = bots_pb2.BotMode.Name(b.mode).removeprefix("BOT_MODE_")
+    return BotInfo(b.id, b.exchange, b.symbol, state, "LIVE" if mode == "LIVE" else "PAPER")

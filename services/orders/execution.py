@@ -1,0 +1,297 @@
+"""Execution: paper fills on market data, resting paper limit orders, and live orders.
+
+Every fill is stored with its outbox row in one transaction, under the order's row lock and
+once by its id (a paper fill's id is ``<order id>:1``, a live one's ``<order id>:<trade id>``),
+so two processes sweeping the same order cannot fill it twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal, localcontext
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from opentelemetry import trace
+
+from amarktai.common.v1 import trading_pb2 as tpb
+from amarktai.ledger.v1 import ledger_pb2
+from services.common.db import Database, decimal_text
+from services.common.errors import AppError
+from services.common.logs import log_event
+from services.orders import outbox as ob
+from services.orders import store
+from services.orders.breaker import Breaker
+from services.orders.domain import paper
+from services.orders.domain.model import OrderType, Side, State
+from services.orders.domain.states import check_move, is_final, state_after_fill
+from services.orders.faults import AFTER_COMMIT, Faults
+from services.orders.prices import Prices
+
+log = logging.getLogger("amarktai.orders.execution")
+STALE_MARKET = timedelta(seconds=30)  # an accepted paper market order left by a dead process
+STALE_RECEIVED = timedelta(minutes=5)  # an order whose gates a dead process never decided
+FILLABLE = (State.ACCEPTED, State.SUBMITTED, State.PARTIALLY_FILLED)
+
+
+@dataclass(frozen=True)
+class NewFill:
+    fill_id: str
+    amount: Decimal
+    price: Decimal
+    fee: Decimal
+    fee_currency: str
+    expected_price: Decimal | None
+    expected_fee_bps: Decimal | None
+    trade_id: str = ""
+    fee_quote: Decimal | None = None
+
+
+class Executor:
+    def __init__(
+        self,
+        db: Database,
+        prices: Prices,
+        outbox: ob.Outbox,
+        breaker: Breaker,
+        paper_slippage_bps: Decimal,
+        clock: Callable[[], datetime],
+        tracer: trace.Tracer,
+        live: Any = None,
+        faults: Faults | None = None,
+    ) -> None:
+        self.db = db
+        self.prices = prices
+        self.outbox = outbox
+        self.breaker = breaker
+        self.paper_slippage_bps = paper_slippage_bps
+        self.clock = clock
+        self.tracer = tracer
+        self.live = live
+        self.faults = faults or Faults()
+
+    async def execute(self, order) -> None:
+        """Execute an order that just passed the gates (a paper limit order rests)."""
+        with self.tracer.start_as_current_span("execute") as span:
+            span.set_attribute("order.id", order.id)
+            span.set_attribute("exchange", order.exchange)
+            span.set_attribute("mode", order.mode)
+            span.set_attribute("order.type", order.type)
+            if order.mode == "LIVE":
+                if self.live is None:
+                    await self.fail(order, "live trading is not available in this build")
+                    return
+                await self.live.execute(order)
+            elif order.type == OrderType.MARKET:
+                await self.paper_market(order)
+
+    async def paper_market(self, order) -> None:
+        try:
+            quote = await self.prices.quote(order.exchange, order.symbol)
+        except AppError as exc:
+            await self.fail(order, exc.message)
+            return
+        await self.paper_fill(order, quote)
+
+    async def paper_fill(self, order, quote: paper.Quote) -> bool:
+        maker, taker = self.prices.fees(order.exchange)
+        pf = paper.simulate(
+            OrderType(order.type),
+            Side(order.side),
+            order.amount,
+            order.price,
+            quote,
+            maker_bps=maker,
+            taker_bps=taker,
+            spread_bps=self.prices.spread_bps(order.symbol),
+            slippage_bps=self.paper_slippage_bps,
+        )
+        if pf is None:
+            return False
+        fill = NewFill(
+            fill_id=f"{order.id}:1",
+            amount=pf.amount,
+            price=pf.price,
+            fee=pf.fee,
+            fee_currency=order.symbol.split("/", 1)[1],
+            expected_price=pf.expected_price,
+            expected_fee_bps=pf.expected_fee_bps,
+        )
+        return await self.record_fills(order, [fill], "PAPER")
+
+    async def record_fills(
+        self,
+        order,
+        new: list[NewFill],
+        source: str,
+        final_state: State | None = None,
+        complete: bool = True,
+    ) -> bool:
+        """Store fills (once each) with their outbox rows, deliver them, re-check the breaker.
+
+        ``final_state`` is the state the exchange reports; when ``complete`` is False (the
+        exchange reported more filled than the fills it listed) the order does not become
+        final yet, so that the missing fills are still recorded when they show up."""
+        ids = await asyncio.to_thread(
+            self._store_fills, order.id, new, source, final_state, complete
+        )
+        if not ids:
+            return False
+        self.faults.hit(AFTER_COMMIT)
+        await self.outbox.deliver(ids)
+        await self.breaker.after_fill(order.user_id, order.bot_id, order.exchange, order.symbol)
+        return True
+
+    def _store_fills(
+        self,
+        order_id: str,
+        new: list[NewFill],
+        source: str,
+        final_state: State | None,
+        complete: bool = True,
+    ) -> list[int]:
+        now = self.clock()
+        ids: list[int] = []
+        with self.db.write() as conn:
+            cur = store.lock_order(conn, order_id)
+            if cur is None or cur.state not in FILLABLE:
+                return []
+            filled, avg = cur.filled_amount, cur.average_price or Decimal(0)
+            for f in new:
+                if not store.insert_fill(conn, _fill_row(cur, f, source, now)):
+                    continue
+                with localcontext() as ctx:
+                    ctx.prec = 40
+                    total = filled + f.amount
+                    avg = (avg * filled + f.price * f.amount) / total
+                    filled = total
+                ids.append(
+                    ob.enqueue(conn, ob.FILL, cur.user_id, f.fill_id, _payload(cur, f, source, now))
+                )
+            if not ids and final_state is None:
+                return []
+            state = final_state or state_after_fill(filled, cur.amount)
+            if not complete and is_final(state):
+                state = State.PARTIALLY_FILLED if filled > 0 else State(cur.state)
+            if not ids and state == cur.state and cur.done:
+                return []  # nothing new
+            if state != cur.state:
+                check_move(State(cur.state), state)
+            store.update_order(
+                conn,
+                order_id,
+                filled_amount=filled,
+                average_price=avg if filled > 0 else None,
+                state=str(state),
+                done=True,
+                updated_at=now,
+            )
+        return ids
+
+    async def fail(self, order, reason: str, count_error: bool = True) -> None:
+        now = self.clock()
+
+        def save():
+            with self.db.write() as conn:
+                store.update_order(
+                    conn, order.id, [str(s) for s in (State.RECEIVED, *FILLABLE)],
+                    state=str(State.FAILED), state_reason=reason[:2000], done=True, updated_at=now,
+                )  # fmt: skip
+
+        await asyncio.to_thread(save)
+        if count_error:
+            await asyncio.to_thread(
+                self.breaker.record_error, order.user_id, order.bot_id, order.id, reason
+            )
+        log_event(log, "order_failed", logging.WARNING, order_id=order.id, reason=reason)
+
+    # --- the background sweep ----------------------------------------------------------------
+
+    async def sweep(self) -> int:
+        """Fill resting paper orders the market has reached; finish what a dead process left."""
+        now = self.clock()
+        rows = await asyncio.to_thread(self._resting)
+        filled = 0
+        by_market: dict[tuple[str, str], list] = {}
+        for row in rows:
+            if row.type == OrderType.MARKET and row.updated_at > now - STALE_MARKET:
+                continue  # its own submission is filling it
+            by_market.setdefault((row.exchange, row.symbol), []).append(row)
+        for (exchange, symbol), group in by_market.items():
+            try:
+                quote = await self.prices.quote(exchange, symbol)
+            except AppError as exc:
+                log_event(log, "sweep_no_quote", logging.WARNING, exchange=exchange,
+                          symbol=symbol, error=exc.message)  # fmt: skip
+                continue
+            for row in group:
+                if await self.paper_fill(row, quote):
+                    filled += 1
+        for row in await asyncio.to_thread(self._stale, now - STALE_RECEIVED):
+            await self.fail(row, "interrupted before its gates were decided", count_error=False)
+        return filled
+
+    def _resting(self):
+        with self.db.read() as conn:
+            return store.resting_paper_orders(conn)
+
+    def _stale(self, before: datetime):
+        with self.db.read() as conn:
+            return store.stale_received(conn, before)
+
+    async def run(self, interval: float) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except Exception as exc:  # noqa: BLE001 - the sweeper must outlive one bad pass
+                log_event(log, "sweep_failed", logging.ERROR, error=repr(exc))
+            await asyncio.sleep(interval)
+
+
+def _ts(dt: datetime) -> str:
+    t = Timestamp()
+    t.FromDatetime(dt)
+    return t.ToJsonString()
+
+
+def _fill_row(order, f: NewFill, source: str, now: datetime) -> dict:
+    return {
+        "fill_id": f.fill_id,
+        "order_id": order.id,
+        "user_id": order.user_id,
+        "bot_id": order.bot_id,
+        "exchange": order.exchange,
+        "symbol": order.symbol,
+        "side": order.side,
+        "amount": f.amount,
+        "price": f.price,
+        "fee": f.fee,
+        "fee_currency": f.fee_currency,
+        "expected_price": f.expected_price,
+        "expected_fee_bps": f.expected_fee_bps,
+        "trade_id": f.trade_id,
+        "source": source,
+        "executed_at": now,
+    }
+
+
+def _payload(order, f: NewFill, source: str, now: datetime) -> dict:
+    return {
+        "fill_id": f.fill_id,
+        "order_id": order.id,
+        "bot_id": order.bot_id,
+        "exchange": order.exchange,
+        "symbol": order.symbol,
+        "side": tpb.SIDE_BUY if order.side == "BUY" else tpb.SIDE_SELL,
+        "amount": decimal_text(f.amount),
+        "price": decimal_text(f.price),
+        "fee": decimal_text(f.fee),
+        "fee_currency": f.fee_currency,
+        "fee_quote": "" if f.fee_quote is None else decimal_text(f.fee_quote),
+        "source": ledger_pb2.FILL_SOURCE_LIVE if source == "LIVE" else ledger_pb2.FILL_SOURCE_PAPER,
+        "executed_at": _ts(now),
+    }

@@ -1,0 +1,194 @@
+"""The outbox: what must reach another service, committed with the change that caused it.
+
+A fill is stored together with an outbox row in one transaction; the row is delivered to the
+ledger's RecordFill with the fill's own id until the ledger has it (the ledger records an id
+once, so a repeated delivery is harmless). A breaker trip likewise leaves a row for the bots
+service's TripBots. Delivery is tried at once after the commit and then by a worker with
+exponential backoff, in row order per user; nothing is lost if the process dies in between.
+Each delivery is a span in the trace that made the row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from opentelemetry import propagate, trace
+from sqlalchemy import Connection, select
+
+from amarktai.ledger.v1 import ledger_pb2
+from services.common.db import Database
+from services.common.errors import AppError
+from services.common.logs import log_event
+from services.orders.clients import Peers
+from services.orders.faults import DURING_OUTBOX_DELIVERY, Faults
+from services.orders.schema import outbox
+
+log = logging.getLogger("amarktai.orders.outbox")
+FILL = "fill"
+TRIP = "trip"
+MAX_BACKOFF = 60.0
+
+
+def enqueue(conn: Connection, kind: str, user_id: str, ref: str, payload: dict) -> int:
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    now = datetime.now(UTC)
+    r = conn.execute(
+        outbox.insert().values(
+            kind=kind,
+            user_id=user_id,
+            ref=ref,
+            payload=json.dumps({**payload, "_trace": carrier}, sort_keys=True),
+            attempts=0,
+            next_attempt_at=now,
+            last_error="",
+            created_at=now,
+        )
+    )
+    return int(r.inserted_primary_key[0])
+
+
+def backoff(attempts: int) -> float:
+    return min(MAX_BACKOFF, 0.25 * 2 ** max(0, attempts - 1))
+
+
+class Outbox:
+    def __init__(
+        self,
+        db: Database,
+        peers: Peers,
+        tracer: trace.Tracer,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_fill_delivered: Callable[[str, dict], asyncio.Future | None] | None = None,
+        faults: Faults | None = None,
+    ) -> None:
+        self.db = db
+        self.peers = peers
+        self.tracer = tracer
+        self.wall_clock = wall_clock
+        self.wake = asyncio.Event()
+        self.on_fill_delivered = on_fill_delivered
+        self.faults = faults or Faults()
+
+    async def deliver(self, ids: Sequence[int]) -> bool:
+        """Deliver these rows now, in order; True when all of them are delivered."""
+        rows = await asyncio.to_thread(self._rows, list(ids), None)
+        ok = True
+        for row in rows:
+            ok = await self._deliver_row(row) and ok
+        return ok
+
+    async def run(self, interval: float = 0.5) -> None:
+        """The worker: deliver due rows until cancelled."""
+        while True:
+            try:
+                await self.drain()
+            except Exception as exc:  # noqa: BLE001 - the worker must outlive one bad pass
+                log_event(log, "outbox_pass_failed", logging.ERROR, error=repr(exc))
+            self.wake.clear()
+            try:
+                await asyncio.wait_for(self.wake.wait(), timeout=interval)
+            except TimeoutError:
+                pass
+
+    async def drain(self, limit: int = 200) -> int:
+        """One pass over the due rows; returns how many were delivered."""
+        rows = await asyncio.to_thread(self._rows, None, limit)
+        blocked: set[str] = set()
+        delivered = 0
+        for row in rows:
+            if row.user_id in blocked:
+                continue  # keep a user's fills in order: wait for the earlier one
+            if await self._deliver_row(row):
+                delivered += 1
+            else:
+                blocked.add(row.user_id)
+        return delivered
+
+    def pending(self) -> int:
+        with self.db.read() as conn:
+            q = select(outbox.c.id).where(outbox.c.delivered_at.is_(None))
+            return len(conn.execute(q).all())
+
+    def _rows(self, ids: list[int] | None, limit: int | None):
+        q = select(outbox).where(outbox.c.delivered_at.is_(None))
+        if ids is not None:
+            q = q.where(outbox.c.id.in_(ids))
+        else:
+            q = q.where(outbox.c.next_attempt_at <= self.wall_clock())
+        q = q.order_by(outbox.c.id)
+        if limit is not None:
+            q = q.limit(limit)
+        with self.db.read() as conn:
+            return list(conn.execute(q))
+
+    async def _deliver_row(self, row) -> bool:
+        payload = json.loads(row.payload)
+        parent = propagate.extract(payload.pop("_trace", {}))
+        with self.tracer.start_as_current_span(
+            f"outbox.deliver.{row.kind}", context=parent
+        ) as span:
+            span.set_attribute("outbox.kind", row.kind)
+            span.set_attribute("outbox.ref", row.ref)
+            span.set_attribute("order.id", payload.get("order_id", ""))
+            try:
+                await self._send(row.kind, row.user_id, payload)
+            except AppError as exc:
+                span.set_attribute("decision", "retry")
+                await asyncio.to_thread(self._failed, row.id, row.attempts + 1, exc.message)
+                log_event(
+                    log, "outbox_delivery_failed", logging.WARNING,
+                    kind=row.kind, ref=row.ref, attempts=row.attempts + 1, error=exc.message,
+                )  # fmt: skip
+                return False
+            span.set_attribute("decision", "delivered")
+        if row.kind == FILL:
+            self.faults.hit(DURING_OUTBOX_DELIVERY)
+        await asyncio.to_thread(self._delivered, row.id)
+        if row.kind == FILL and self.on_fill_delivered is not None:
+            await self.on_fill_delivered(row.user_id, payload)
+        return True
+
+    async def _send(self, kind: str, user_id: str, payload: dict) -> None:
+        if kind == FILL:
+            fill = ledger_pb2.Fill(
+                fill_id=payload["fill_id"],
+                bot_id=payload["bot_id"],
+                exchange=payload["exchange"],
+                symbol=payload["symbol"],
+                side=payload["side"],
+                amount=payload["amount"],
+                price=payload["price"],
+                fee=payload["fee"],
+                fee_currency=payload["fee_currency"],
+                fee_quote=payload.get("fee_quote", ""),
+                order_id=payload["order_id"],
+                source=payload["source"],
+            )
+            fill.executed_at.FromJsonString(payload["executed_at"])
+            await self.peers.record_fill(user_id, fill)
+        elif kind == TRIP:
+            await self.peers.trip_bots(user_id, payload["bot_id"], payload["reason"])
+        else:
+            raise ValueError(f"unknown outbox kind {kind!r}")
+
+    def _delivered(self, row_id: int) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                outbox.update()
+                .where(outbox.c.id == row_id, outbox.c.delivered_at.is_(None))
+                .values(delivered_at=self.wall_clock())
+            )
+
+    def _failed(self, row_id: int, attempts: int, error: str) -> None:
+        at = self.wall_clock() + timedelta(seconds=backoff(attempts))
+        with self.db.write() as conn:
+            conn.execute(
+                outbox.update()
+                .where(outbox.c.id == row_id, outbox.c.delivered_at.is_(None))
+                .values(attempts=attempts, next_attempt_at=at, last_error=error[:2000])
+            )

@@ -1,0 +1,246 @@
+"""Queries of the orders tables. Every function takes the connection of a unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal, localcontext
+
+from sqlalchemy import Connection, Row, and_, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from services.orders.domain.limiter import Limits, Usage, day_start, window_start
+from services.orders.schema import fills, idempotency_claims, limiter_locks, orders
+
+BURST_TIMES = 50  # how many of the window's oldest times gate C reads for its retry time
+
+
+def insert(conn: Connection, table):
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def for_update(conn: Connection, q):
+    """Row locks on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers."""
+    return q.with_for_update() if conn.dialect.name == "postgresql" else q
+
+
+# --- gate A: idempotency claims -----------------------------------------------------------
+
+
+def find_claim(conn: Connection, user_id: str, key: str, now: datetime) -> Row | None:
+    q = select(idempotency_claims).where(
+        idempotency_claims.c.user_id == user_id,
+        idempotency_claims.c.idempotency_key == key,
+        idempotency_claims.c.expires_at > now,
+    )
+    return conn.execute(q).first()
+
+
+def take_claim(
+    conn: Connection,
+    user_id: str,
+    key: str,
+    order_id: str,
+    fingerprint: str,
+    now: datetime,
+    ttl: timedelta,
+) -> bool:
+    """Claim the key for this order: True unless an unexpired claim holds it."""
+    values = {"order_id": order_id, "fingerprint": fingerprint, "expires_at": now + ttl}
+    done = conn.execute(
+        insert(conn, idempotency_claims)
+        .values(user_id=user_id, idempotency_key=key, **values)
+        .on_conflict_do_nothing(index_elements=["user_id", "idempotency_key"])
+        .returning(idempotency_claims.c.order_id)
+    ).first()
+    if done is not None:  # (rowcount is not reliable for ON CONFLICT with psycopg)
+        return True
+    expired = conn.execute(
+        idempotency_claims.update()
+        .where(
+            idempotency_claims.c.user_id == user_id,
+            idempotency_claims.c.idempotency_key == key,
+            idempotency_claims.c.expires_at <= now,
+        )
+        .values(**values)
+    )
+    return expired.rowcount == 1
+
+
+# --- orders ----------------------------------------------------------------------------------
+
+
+def insert_order(conn: Connection, values: dict) -> None:
+    conn.execute(orders.insert().values(**values))
+
+
+def get_order(conn: Connection, order_id: str, user_id: str | None = None) -> Row | None:
+    q = select(orders).where(orders.c.id == order_id)
+    if user_id is not None:
+        q = q.where(orders.c.user_id == user_id)
+    return conn.execute(q).first()
+
+
+def lock_order(conn: Connection, order_id: str) -> Row | None:
+    return conn.execute(for_update(conn, select(orders).where(orders.c.id == order_id))).first()
+
+
+def update_order(
+    conn: Connection, order_id: str, from_states: Sequence[str] | None = None, **values
+) -> bool:
+    """Update one order, only while it is in one of ``from_states`` (when given)."""
+    q = orders.update().where(orders.c.id == order_id)
+    if from_states is not None:
+        q = q.where(orders.c.state.in_(list(from_states)))
+    return conn.execute(q.values(**values)).rowcount == 1
+
+
+def list_orders(
+    conn: Connection,
+    user_id: str,
+    *,
+    bot_id: str = "",
+    states: Sequence[str] = (),
+    before: tuple[datetime, str] | None = None,
+    limit: int = 100,
+) -> list[Row]:
+    """Newest first; ``before`` is the (created_at, id) of the last row of the previous page."""
+    q = select(orders).where(orders.c.user_id == user_id)
+    if bot_id:
+        q = q.where(orders.c.bot_id == bot_id)
+    if states:
+        q = q.where(orders.c.state.in_(list(states)))
+    if before is not None:
+        t, i = before
+        q = q.where(or_(orders.c.created_at < t, and_(orders.c.created_at == t, orders.c.id < i)))
+    q = q.order_by(orders.c.created_at.desc(), orders.c.id.desc()).limit(limit)
+    return list(conn.execute(q))
+
+
+def resting_paper_orders(conn: Connection, limit: int = 500) -> list[Row]:
+    q = (
+        select(orders)
+        .where(orders.c.state == "ACCEPTED", orders.c.mode == "PAPER")
+        .order_by(orders.c.created_at)
+        .limit(limit)
+    )
+    return list(conn.execute(q))
+
+
+def stale_received(conn: Connection, before: datetime, limit: int = 100) -> list[Row]:
+    q = (
+        select(orders)
+        .where(orders.c.state == "RECEIVED", orders.c.updated_at < before)
+        .limit(limit)
+    )
+    return list(conn.execute(q))
+
+
+# --- gate C: the limiter -------------------------------------------------------------------
+
+
+def lock_user(conn: Connection, user_id: str) -> None:
+    """Take the user's limiter lock until the transaction ends."""
+    conn.execute(
+        insert(conn, limiter_locks)
+        .values(user_id=user_id, taken=0)
+        .on_conflict_do_nothing(index_elements=["user_id"])
+    )
+    conn.execute(
+        for_update(conn, select(limiter_locks.c.taken).where(limiter_locks.c.user_id == user_id))
+    ).one()
+
+
+def limiter_usage(
+    conn: Connection, user_id: str, bot_id: str, exchange: str, now: datetime, limits: Limits
+) -> Usage:
+    counted = and_(orders.c.user_id == user_id, orders.c.limit_at.is_not(None))
+    today = day_start(now)
+    bot_today = conn.execute(
+        select(func.count())
+        .select_from(orders)
+        .where(counted, orders.c.bot_id == bot_id, orders.c.limit_at >= today)
+    ).scalar_one()
+    user_today = conn.execute(
+        select(func.count()).select_from(orders).where(counted, orders.c.limit_at >= today)
+    ).scalar_one()
+    in_window = and_(
+        counted, orders.c.exchange == exchange, orders.c.limit_at > window_start(now, limits)
+    )
+    burst = conn.execute(select(func.count()).select_from(orders).where(in_window)).scalar_one()
+    times = tuple(
+        conn.execute(
+            select(orders.c.limit_at)
+            .where(in_window)
+            .order_by(orders.c.limit_at)
+            .limit(BURST_TIMES)
+        ).scalars()
+    )
+    return Usage(bot_today, user_today, burst, times)
+
+
+def limit_slots(conn: Connection, user_id: str, since: datetime) -> list[Row]:
+    """(bot_id, exchange, limit_at) of the user's counted orders since a time."""
+    q = select(orders.c.bot_id, orders.c.exchange, orders.c.limit_at).where(
+        orders.c.user_id == user_id, orders.c.limit_at >= since
+    )
+    return list(conn.execute(q.order_by(orders.c.limit_at)))
+
+
+# --- fills -----------------------------------------------------------------------------------
+
+
+def fills_of(conn: Connection, order_ids: Sequence[str]) -> dict[str, list[Row]]:
+    out: dict[str, list[Row]] = {i: [] for i in order_ids}
+    ids = list(order_ids)
+    for start in range(0, len(ids), 500):
+        q = (
+            select(fills)
+            .where(fills.c.order_id.in_(ids[start : start + 500]))
+            .order_by(fills.c.executed_at, fills.c.fill_id)
+        )
+        for row in conn.execute(q):
+            out[row.order_id].append(row)
+    return out
+
+
+def insert_fill(conn: Connection, values: dict) -> bool:
+    """Insert a fill once by its id; False when it was already there."""
+    done = conn.execute(
+        insert(conn, fills)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["fill_id"])
+        .returning(fills.c.fill_id)
+    ).first()
+    return done is not None
+
+
+def position(conn: Connection, user_id: str, bot_id: str, symbol: str) -> Decimal:
+    """The bot's signed position in a symbol from this service's fills (base fees deducted)."""
+    base = symbol.split("/", 1)[0]
+    q = select(fills.c.side, fills.c.amount, fills.c.fee, fills.c.fee_currency).where(
+        fills.c.user_id == user_id, fills.c.bot_id == bot_id, fills.c.symbol == symbol
+    )
+    total = Decimal(0)
+    with localcontext() as ctx:
+        ctx.prec = 40
+        for side, amount, fee, fee_currency in conn.execute(q):
+            fee_base = fee if fee_currency == base else Decimal(0)
+            total += (amount - fee_base) if side == "BUY" else -(amount + fee_base)
+    return total
+
+
+def traded_markets(conn: Connection, user_id: str, quote: str, limit: int = 20) -> list[Row]:
+    """(exchange, symbol) pairs the user has fills in, for one quote currency."""
+    q = (
+        select(fills.c.exchange, fills.c.symbol)
+        .where(fills.c.user_id == user_id, fills.c.symbol.like(f"%/{quote}"))
+        .distinct()
+        .limit(limit)
+    )
+    return list(conn.execute(q))
+
+
+def traded_quotes(conn: Connection, user_id: str) -> list[str]:
+    q = select(fills.c.symbol).where(fills.c.user_id == user_id).distinct()
+    return sorted({s.split("/", 1)[1] for s in conn.execute(q).scalars()})

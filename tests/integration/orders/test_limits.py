@@ -1,0 +1,53 @@
+"""Gate C: per bot per UTC day, per user per UTC day, per (user, exchange) burst window,
+counted in the database: exact even under concurrency across two orders processes."""
+
+from __future__ import annotations
+
+from amarktai.orders.v1 import orders_pb2 as pb
+from tests.integration.orders.helpers import LIMIT, S, md, user
+
+RESTING = dict(type=LIMIT, price="40000")  # accepted and resting: no fill needed
+
+
+async def test_the_50th_order_of_a_bot_day_is_accepted_the_51st_refused(h):
+    u = user()
+    bot = await h.bot(u)
+    for i in range(50):
+        o = await h.submit(u, bot, **RESTING)
+        assert o.state == S.ORDER_STATE_ACCEPTED, (i, o.rejection)
+        h.clock.advance(seconds=1.5)  # keep the burst window (10 per 10 s) out of the way
+    no = await h.submit(u, bot, **RESTING)
+    assert no.state == S.ORDER_STATE_REJECTED
+    assert no.rejection.gate == pb.GATE_TRADE_LIMIT
+    assert no.rejection.code == "BOT_DAILY_LIMIT"
+    assert no.gates[2].figures["limit"] == "trades_per_bot_daily"
+    # 12:00 + 50 x 1.5 s = 12:01:15; UTC midnight is 11 h 58 min 45 s away
+    assert no.rejection.retry_after_seconds == 11 * 3600 + 58 * 60 + 45
+    other_bot = await h.bot(u)  # the user's limit (500) still has room
+    assert (await h.submit(u, other_bot, **RESTING)).state == S.ORDER_STATE_ACCEPTED
+    status = await h.orders.GetLimitsStatus(pb.GetLimitsStatusRequest(), metadata=md(u))
+    by = {(i.name, i.bot_id): i for i in status.items}
+    assert by[("trades_per_bot_daily", bot)].used == 50
+    assert by[("trades_per_bot_daily", bot)].capacity == 50
+    assert by[("trades_per_user_daily", "")].used == 51
+    assert by[("trades_per_user_daily", "")].resets_at.ToJsonString() == "2026-03-11T00:00:00Z"
+    h.clock.advance(hours=12)  # the next UTC day
+    assert (await h.submit(u, bot, **RESTING)).state == S.ORDER_STATE_ACCEPTED
+
+
+async def test_burst_window_accepts_10_and_refuses_the_11th_with_a_retry_time(h):
+    u = user()
+    bot = await h.bot(u)
+    for _ in range(10):
+        assert (await h.submit(u, bot, **RESTING)).state == S.ORDER_STATE_ACCEPTED
+        h.clock.advance(seconds=0.5)
+    # the first order was at 12:00:00.0; now 12:00:05.0: it leaves the window in 5 s
+    no = await h.submit(u, bot, **RESTING)
+    assert no.rejection.code == "BURST_LIMIT"
+    assert no.rejection.retry_after_seconds == 5
+    status = await h.orders.GetLimitsStatus(pb.GetLimitsStatusRequest(), metadata=md(u))
+    [burst] = [i for i in status.items if i.name == "burst_per_exchange"]
+    assert (burst.used, burst.capacity, burst.exchange) == (10, 10, "binance")
+    assert burst.resets_at.ToJsonString() == "2026-03-10T12:00:10Z"
+    h.clock.advance(seconds=5.001)
+    assert (await h.submit(u, bot, **RESTING)).state == S.ORDER_STATE_ACCEPTED

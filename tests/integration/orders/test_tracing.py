@@ -1,0 +1,32 @@
+"""One order is one trace: the server span, a child span per gate with its decision and
+figures, the execution span, and the ledger call; the order keeps the trace id."""
+
+from __future__ import annotations
+
+from tests.integration.orders.helpers import user
+
+
+async def test_gate_spans_are_children_of_the_submit_span(h):
+    u = user()
+    bot = await h.bot(u)
+    h.exporter.clear()
+    order = await h.submit(u, bot)
+    h.app.peers  # noqa: B018 - spans are exported synchronously (SimpleSpanProcessor)
+    spans = h.exporter.get_finished_spans()
+    [server] = [s for s in spans if s.name == "/amarktai.orders.v1.OrderService/SubmitOrder"]
+    assert format(server.context.trace_id, "032x") == order.trace_id
+    gates = [s for s in spans if s.name.startswith("gate.")]
+    assert [s.name for s in gates] == [
+        "gate.idempotency", "gate.fee_coverage", "gate.trade_limit", "gate.circuit_breaker",
+    ]  # fmt: skip
+    for s in gates:
+        assert s.parent.span_id == server.context.span_id
+        assert s.attributes["order.id"] == order.id
+        assert s.attributes["decision"] == "pass"
+    fee = gates[1]
+    assert fee.attributes["gate"] == "FEE_COVERAGE"
+    assert fee.attributes["figure.cost_bps"] == "32"
+    [execute] = [s for s in spans if s.name == "execute"]
+    assert execute.attributes["mode"] == "PAPER" and execute.attributes["exchange"] == "binance"
+    record = [s for s in spans if s.name.endswith("LedgerService/RecordFill")]
+    assert record and all(s.context.trace_id == server.context.trace_id for s in record)
