@@ -6,7 +6,8 @@ STAMP     := $(VENV)/.installed
 PROTOS    := $(sort $(shell find protos -name '*.proto'))
 GOOGLEAPIS = $(shell $(BIN)/python -c 'import google.api, os; print(os.path.dirname(os.path.dirname(google.api.__path__[0])))')
 
-.PHONY: install proto proto-check run demo test test-unit test-integration test-e2e lint format bench clean
+.PHONY: install proto proto-check run demo test test-unit test-integration test-e2e lint format bench clean \
+        browser-deps test-browser
 
 install: $(STAMP)
 
@@ -29,11 +30,26 @@ proto-check: proto
 run: $(STAMP)
 	$(BIN)/python -m services.run
 
+# make run plus a demo user with a funded paper account and a running paper bot
+demo: $(STAMP)
+	$(BIN)/python -m services.run --demo
+
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit
+
+# The dashboard's browser tests drive Debian's chromium through Playwright (never a downloaded
+# browser). `make test` runs them only where /usr/bin/chromium exists; this installs it first.
+browser-deps:
+	@if [ -x /usr/bin/chromium ]; then echo "chromium: installed"; else \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
+test-browser: $(STAMP) browser-deps
+	$(BIN)/python -m pytest -q -m browser tests/e2e $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,5 +1,7 @@
 """make run: every service as its own process on SQLite under DATA_DIR; Ctrl-C stops them all.
 
+With --demo (make demo) it also sets up a demo user, account and bot (services/demo.py).
+
 The environment is passed through to every service. JWT_SECRET and ENCRYPTION_KEY, when not
 set, are made once and kept in DATA_DIR so tokens survive a restart.
 """
@@ -14,6 +16,10 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+import httpx
+
+from services import demo
 
 SERVICES = ["ledger", "auth", "orders", "bots", "gateway"]  # started in this order
 
@@ -32,8 +38,22 @@ def _pump(name: str, stream) -> None:
         sys.stdout.flush()
 
 
-def main() -> int:
+def _demo(env: dict[str, str], stopping: threading.Event) -> None:
+    url = "http://" + env.get("GATEWAY_ADDR", "127.0.0.1:8080")
+    try:
+        demo.wait_ready(url)
+        print(demo.banner(url, demo.seed(url)), flush=True)
+    except (RuntimeError, httpx.HTTPError) as exc:
+        print(f"amarktai: the demo could not be set up: {exc}; stopping", flush=True)
+        stopping.set()
+
+
+def main(argv: list[str]) -> int:
+    demo_mode = "--demo" in argv
     env = dict(os.environ)
+    if demo_mode:
+        for name, value in demo.ZERO_COSTS.items():
+            env.setdefault(name, value)
     data_dir = Path(env.setdefault("DATA_DIR", "var"))
     data_dir.mkdir(parents=True, exist_ok=True)
     for name in ("JWT_SECRET", "ENCRYPTION_KEY"):
@@ -58,6 +78,8 @@ def main() -> int:
         procs[name] = p
         threading.Thread(target=_pump, args=(name, p.stdout), daemon=True).start()
     print(f"amarktai: started {', '.join(SERVICES)}; Ctrl-C stops them", flush=True)
+    if demo_mode:
+        threading.Thread(target=_demo, args=(env, stopping), daemon=True).start()
     code = 0
     while not stopping.is_set():
         for name, p in procs.items():
@@ -79,4 +101,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

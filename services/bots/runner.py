@@ -115,6 +115,14 @@ class Runner:
             for task in list(self.steps.values()):
                 task.cancel()
 
+    async def run_once(self) -> None:
+        """One pass of the loop, then the steps it started, to their end: for a caller that
+        moves the clock itself (tests drive minutes of a running bot this way, no sleeping)."""
+        await self.tick()
+        started = list(self.steps.values())
+        if started:
+            await asyncio.wait(started)
+
     async def release_all(self) -> None:
         """After ``run`` has stopped: give the leases back so another replica need not wait."""
         ids, self.held = list(self.held), {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime
 
 from amarktai.orders.v1 import orders_pb2 as pb
@@ -10,6 +11,7 @@ from amarktai.orders.v1 import orders_pb2_grpc
 from services.common import validate as v
 from services.common.auth import current_caller
 from services.common.errors import invalid
+from services.common.logs import log_event
 from services.common.validate import decimal_text_or_empty as _s
 from services.orders import store
 from services.orders.app import OrdersApp
@@ -31,6 +33,9 @@ from services.orders.status import event_metrics
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["OrderService"].full_name
 
 
+log = logging.getLogger("amarktai.orders")
+
+
 class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
     def __init__(self, app: OrdersApp) -> None:
         self.app = app
@@ -38,6 +43,22 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
     async def SubmitOrder(self, request, context):
         user = current_caller().user_id
         out = await self.app.pipeline.submit(user, order_in(request))
+        o = out.order
+        # one line per order, inside the request's span: the formatter adds its trace id
+        log_event(
+            log,
+            "order",
+            order_id=o.id,
+            bot_id=o.bot_id,
+            symbol=o.symbol,
+            side=o.side,
+            type=o.type,
+            amount=o.amount,
+            mode=o.mode,
+            state=o.state,
+            replayed=out.replayed,
+            reason=o.state_reason,
+        )
         return pb.SubmitOrderResponse(order=order_out(out))
 
     async def GetOrder(self, request, context):
