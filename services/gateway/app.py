@@ -26,6 +26,7 @@ from starlette.types import ASGIApp
 from services.common.logs import log_event
 from services.gateway.clients import Downstream
 from services.gateway.convert import build_request, parse_json
+from services.gateway.dashboard import dashboard_routes
 from services.gateway.errors import ApiError, bad_request, gateway_error
 from services.gateway.openapi import build_openapi
 from services.gateway.routes import Binding, MethodNotAllowed, NoRoute, RouteTable
@@ -216,7 +217,7 @@ def create_app(
             await gateway.close()
 
     app: ASGIApp = Starlette(
-        routes=[Route("/{path:path}", gateway.handle, methods=ALL_METHODS)],
+        routes=[*dashboard_routes(), Route("/{path:path}", gateway.handle, methods=ALL_METHODS)],
         exception_handlers={Exception: _internal_error},
         lifespan=lifespan,
     )
