@@ -24,16 +24,15 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from services.common.db import Money, UtcDateTime
+from services.common.db import Money, UtcDateTime, serial_id
 
 metadata = MetaData()
 
-_PK = BigInteger().with_variant(Integer, "sqlite")
 
 bots = Table(
     "bots",
     metadata,
-    Column("pk", _PK, primary_key=True, autoincrement=True),
+    serial_id("pk"),
     Column("id", String(64), nullable=False, unique=True),
     Column("user_id", String(64), nullable=False),
     Column("name", String(400), nullable=False),
@@ -59,7 +58,7 @@ bots = Table(
 bot_events = Table(
     "bot_events",
     metadata,
-    Column("id", _PK, primary_key=True, autoincrement=True),
+    serial_id(),
     Column("user_id", String(64), nullable=False),
     Column("sequence", BigInteger, nullable=False),
     Column("bot_id", String(64), nullable=False),

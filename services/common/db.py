@@ -19,9 +19,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import (
+    BigInteger,
+    Column,
     Connection,
     DateTime,
     Engine,
+    Integer,
     Numeric,
     String,
     create_engine,
@@ -98,6 +101,14 @@ class UtcDateTime(TypeDecorator):
         if isinstance(value, datetime):
             return value.astimezone(UTC)
         return datetime.strptime(value, _TIME_FORMAT).replace(tzinfo=UTC)
+
+
+def serial_id(name: str = "id") -> Column:
+    """An auto-incrementing integer primary key: BIGINT on PostgreSQL, INTEGER (the rowid)
+    on SQLite, where only INTEGER PRIMARY KEY auto-increments."""
+    return Column(
+        name, BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
 
 
 Migration = Callable[[Connection], None]

@@ -21,23 +21,15 @@ from sqlalchemy import (
     text,
 )
 
-from services.common.db import Money, UtcDateTime
+from services.common.db import Money, UtcDateTime, serial_id
 
 metadata = MetaData()
-
-
-def _id() -> Column:
-    return Column(
-        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    )
 
 
 entries = Table(
     "entries",
     metadata,
-    Column(
-        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    ),
+    serial_id(),
     Column("user_id", String(64), nullable=False),
     Column("sequence", BigInteger, nullable=False),
     Column("entry_id", String(128), nullable=False),
@@ -134,9 +126,7 @@ equity_days = Table(
 risk_baselines = Table(
     "risk_baselines",
     metadata,
-    Column(
-        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    ),
+    serial_id(),
     Column("user_id", String(64), nullable=False),
     Column("scope", String(64), nullable=False),
     Column("currency", String(32), nullable=False),
