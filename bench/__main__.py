@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from bench import gateway_bench, ledger_bench
+from bench import gateway_bench, ledger_bench, orders_bench
 from bench.common import Report
 
-BENCHES = {"ledger": ledger_bench.run, "gateway": gateway_bench.run}
+BENCHES = {"ledger": ledger_bench.run, "gateway": gateway_bench.run, "orders": orders_bench.run}
 
 
 def main(argv: list[str]) -> int:

@@ -1,0 +1,287 @@
+"""Paper orders through the four gates, filled and recorded in the ledger (issue: order pipeline).
+
+auth, ledger, bots, orders and gateway run as real processes on PostgreSQL, each in a fresh
+schema dropped afterwards, with the trade limits and breaker thresholds raised out of the way.
+One user, a funded account, BENCH_ORDERS_BOTS RUNNING manual bots (default 8); market paper
+orders of 0.001 BTC/USDT on binance (simulated market data), buys and sells alternating.
+
+1. Baseline, same run: a bare gRPC unary echo whose handler does one INSERT and COMMIT
+   (bench/echo_server.py, a process of its own): sequential p50/p99 and ops/s.
+2. SubmitOrder over direct gRPC, then POST /api/orders/submit through the gateway: sequential
+   p50/p99 (BENCH_ORDERS_CALLS, default 500) and orders/s with BENCH_ORDERS_CLIENTS callers in
+   flight (default 32) for BENCH_ORDERS_SECONDS (default 10). Under load, the CPU each process
+   (and its PostgreSQL backends) used per order: where the time goes (bench/cpu.py).
+3. The gates' own time: a second orders process on the same database exporting OTLP to a
+   receiver in the benchmark (bench/spans.py); per order the sum of the four gate spans.
+4. Every FILLED order has exactly one fill in the ledger.
+
+Targets: >= 500 orders/s end to end; the four gates together < 2 ms at p50.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+
+import grpc
+import httpx
+import sqlalchemy
+
+from amarktai.bots.v1 import bots_pb2 as bpb
+from amarktai.bots.v1 import bots_pb2_grpc
+from amarktai.ledger.v1 import ledger_pb2 as lpb
+from amarktai.ledger.v1 import ledger_pb2_grpc
+from amarktai.orders.v1 import orders_pb2_grpc
+from bench import orders_load as load
+from bench.common import Processes, Report, env_int, free_port, percentiles, pg_url
+from bench.cpu import CpuMeter
+from bench.echo_server import PATH
+from bench.spans import GATES, SUBMIT, SpanReceiver
+from services.common.auth import issue_user_token
+
+SECRET = "bench-secret-" + "o" * 40
+HIGH = "1000000000"
+SERVICES = ("auth", "ledger", "bots", "orders", "gateway")
+WARMUP = 50
+
+
+def _url(app: str) -> str:
+    base = pg_url().replace("+psycopg", "")
+    return f"{base}{'&' if '?' in base else '?'}application_name={app}"
+
+
+def _settings(ports: dict[str, int], schemas: dict[str, str], apps: dict[str, str]) -> dict:
+    return {
+        "JWT_SECRET": SECRET,
+        **{f"{n.upper()}_ADDR": f"127.0.0.1:{p}" for n, p in ports.items()},
+        **{f"{n.upper()}_DB_SCHEMA": s for n, s in schemas.items()},
+        **{f"{n.upper()}_DATABASE_URL": _url(apps[n]) for n in schemas},
+        "BOT_RUNNER": "off",
+        # the limiter and the breaker are measured, not tested: nothing may refuse an order
+        "MAX_TRADES_PER_BOT_DAILY": HIGH,
+        "MAX_TRADES_PER_USER_DAILY": HIGH,
+        "BURST_LIMIT_ORDERS_PER_EXCHANGE": HIGH,
+        "MAX_CONSECUTIVE_LOSSES": HIGH,  # every round trip pays the spread and two fees
+        "MAX_ERRORS_PER_HOUR": HIGH,
+        "MAX_DRAWDOWN_PERCENT": "1",
+        "MAX_DAILY_LOSS_PERCENT": "1",
+    }
+
+
+def _start_echo(procs: Processes, port: int, schema: str, app: str) -> None:
+    argv = [sys.executable, "-m", "bench.echo_server", str(port), _url(app), schema]
+    p = subprocess.Popen(argv, env=procs.env, stdout=subprocess.DEVNULL)
+    procs.procs.append(p)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if p.poll() is not None:
+            raise RuntimeError(f"the echo server exited with {p.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the echo server did not listen on {port}")
+
+
+def _stop(*groups: Processes) -> None:
+    """SIGTERM everything, then SIGKILL what is still there after 10 s."""
+    procs = [p for g in groups for p in g.procs]
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(5)
+
+
+def _sql(engine: sqlalchemy.Engine, statements: list[str]) -> None:
+    with engine.begin() as conn:
+        for s in statements:
+            conn.execute(sqlalchemy.text(s))
+
+
+def _ms(samples: list[float]) -> str:
+    p50, p99 = percentiles(samples)
+    return f"{p50:.2f} / {p99:.2f}"
+
+
+@dataclass
+class Bench:
+    table: Report
+    meter: CpuMeter
+    channels: dict[str, grpc.aio.Channel]
+    md: tuple
+    calls: int
+    clients: int
+    seconds: int
+
+    async def setup(self, n_bots: int) -> list[str]:
+        ledger = ledger_pb2_grpc.LedgerServiceStub(self.channels["ledger"])
+        fund = lpb.LedgerEvent(
+            event_id="fund-1", type=lpb.LEDGER_EVENT_TYPE_FUNDING, amount="10000000",
+            currency="USDT",
+        )  # fmt: skip
+        await ledger.RecordEvent(lpb.RecordEventRequest(event=fund), metadata=self.md, timeout=10)
+        bots = bots_pb2_grpc.BotServiceStub(self.channels["bots"])
+        ids = []
+        for i in range(n_bots):
+            spec = bpb.CreateBotRequest(
+                name=f"bench {i}", exchange=load.EXCHANGE, symbol=load.SYMBOL,
+                strategy="manual", allocated_capital="100000",
+            )  # fmt: skip
+            bot = (await bots.CreateBot(spec, metadata=self.md, timeout=10)).bot
+            await bots.StartBot(bpb.StartBotRequest(id=bot.id), metadata=self.md, timeout=10)
+            ids.append(bot.id)
+        return ids
+
+    async def phase(
+        self, label: str, call: load.Call, base: tuple[list[float], load.Load] | None = None
+    ) -> tuple[list[float], load.Load]:
+        """Warm-up, sequential latency, then throughput with its CPU use; adds three rows."""
+        await load.sequential(call, WARMUP)
+        seq = await load.sequential(call, self.calls)
+        before = await asyncio.to_thread(self.meter.sample)
+        ld = await load.concurrent(call, self.clients, self.seconds)
+        cpu = CpuMeter.used(before, await asyncio.to_thread(self.meter.sample))
+        unit = "op" if base is None else "order"
+        note = f"sequential, {self.calls} calls"
+        if base is not None:
+            note += f"; p50 {percentiles(seq)[0] / percentiles(base[0])[0]:.1f}x baseline"
+        self.table.add(f"{label} p50 / p99 ms", _ms(seq), note)
+        note = f"{self.clients} in flight, {ld.ops:,} in {ld.seconds:.1f} s, "
+        note += f"p50 / p99 {_ms(ld.samples)} ms"
+        if base is not None:
+            note += f"; ratio to baseline {ld.rate / base[1].rate:.3f}"
+        if ld.errors:
+            note += f"; {len(ld.errors)} ERRORS, first: {ld.errors[0]}"
+        self.table.add(f"{label} {unit}s/s", f"{ld.rate:,.0f}", note)
+        per = {k: v * 1000 / max(ld.ops, 1) for k, v in cpu.items()}
+        per = {k: v for k, v in per.items() if v >= 0.05}
+        total = sum(per.values())
+        parts = ", ".join(f"{k} {v:.1f}" for k, v in sorted(per.items(), key=lambda x: -x[1]))
+        cores = os.cpu_count() or 1
+        self.table.add(
+            f"{label} CPU ms per {unit}",
+            f"{total:.1f}",
+            f"{parts}; {cores} idle cores would allow {cores * 1000 / total:,.0f}/s",
+        )
+        return seq, ld
+
+    async def gates(self, channel, orders: load.Orders, receiver: SpanReceiver) -> None:
+        """The four gates' time from the spans of an orders process exporting them."""
+        call = load.direct_call(orders_pb2_grpc.OrderServiceStub(channel), self.md, orders)
+        await load.sequential(call, WARMUP)
+        orders.trace_ids.clear()
+        traced = await load.sequential(call, self.calls)
+        wanted = set(orders.trace_ids)
+        deadline = time.monotonic() + 20
+        while True:
+            got = {t: s for t, s in receiver.by_trace().items() if t in wanted and SUBMIT in s}
+            if len(got) == len(wanted) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        assert len(got) >= 0.95 * len(wanted), f"spans of {len(got)} of {len(wanted)} orders"
+        spans = list(got.values())
+        self.table.add(
+            "four gates together p50 / p99 ms",
+            _ms([sum(s[g] for g in GATES) for s in spans]),
+            f"sum of the 4 gate spans, {len(spans)} sequential orders; target p50 < 2 ms",
+        )
+        each = [f"{percentiles([s[g] for s in spans])[0]:.2f}" for g in GATES]
+        self.table.add("gates A / B / C / D p50 ms", " / ".join(each), "tracing on")
+        parts = [[s[SUBMIT] for s in spans], [s["execute"] for s in spans if "execute" in s]]
+        self.table.add(
+            "traced SubmitOrder / execute / client p50 ms",
+            " / ".join(f"{percentiles(v)[0]:.2f}" for v in (*parts, traced)),
+            "server span, its execute span, the client's time",
+        )
+
+
+async def _run(bench: Bench, gw_url: str, token: str, traced, receiver, n_bots: int) -> None:
+    ch = bench.channels
+    orders = load.Orders(uuid.uuid4().hex[:8], await bench.setup(n_bots))
+    base = await bench.phase("baseline echo + INSERT", load.echo_call(ch["echo"], PATH))
+    stub = orders_pb2_grpc.OrderServiceStub(ch["orders"])
+    _, d = await bench.phase("orders direct gRPC", load.direct_call(stub, bench.md, orders), base)
+    limits = httpx.Limits(max_connections=bench.clients, max_keepalive_connections=bench.clients)
+    headers = {"authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(
+        base_url=gw_url, headers=headers, limits=limits, timeout=load.TIMEOUT
+    ) as http:
+        _, g = await bench.phase("orders via gateway", load.gateway_call(http, orders), base)
+    errors = len(d.errors) + len(g.errors)
+
+    port = free_port()
+    traced.env["ORDERS_ADDR"] = f"127.0.0.1:{port}"
+    await asyncio.to_thread(traced.start, "orders", port)
+    ch["traced"] = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    await bench.gates(ch["traced"], orders, receiver)
+
+    ledger = ledger_pb2_grpc.LedgerServiceStub(ch["ledger"])
+    fills = await load.check_fills(stub, ledger, bench.md, orders.filled, wait=60)
+    note = "each FILLED order has its one fill in the ledger"
+    if errors == 0:
+        assert fills == len(orders.filled), (fills, len(orders.filled))
+        note += f"; = the {len(orders.filled):,} FILLED answers"
+    bench.table.add("ledger fills == FILLED orders", f"{fills:,}", note)
+
+
+def run(table: Report) -> None:
+    calls, clients = env_int("BENCH_ORDERS_CALLS", 500), env_int("BENCH_ORDERS_CLIENTS", 32)
+    seconds, n_bots = env_int("BENCH_ORDERS_SECONDS", 10), env_int("BENCH_ORDERS_BOTS", 8)
+    tag = uuid.uuid4().hex[:8]
+    schemas = {n: f"bench_orders_{n}_{tag}" for n in (*SERVICES[:4], "echo")}
+    apps = {n: f"bo_{n}_{tag}" for n in schemas}
+    ports = {n: free_port() for n in (*SERVICES, "echo")}
+    env = _settings({n: ports[n] for n in SERVICES}, {n: schemas[n] for n in SERVICES[:4]}, apps)
+    procs = Processes(env)
+    engine = sqlalchemy.create_engine(pg_url())
+    print(f"orders: {', '.join(SERVICES)} on PostgreSQL, {calls} calls, {clients} in flight "
+          f"for {seconds} s, {n_bots} bots", flush=True)  # fmt: skip
+    with SpanReceiver() as receiver:
+        otlp = {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+                "OTEL_BSP_SCHEDULE_DELAY": "200", "OTEL_BSP_MAX_QUEUE_SIZE": "200000"}  # fmt: skip
+        traced = Processes({**env, **otlp})
+        try:
+            echo = f'"{schemas["echo"]}"'
+            create = f"CREATE TABLE {echo}.echo (id bigserial PRIMARY KEY, body bytea)"
+            _sql(engine, [f"CREATE SCHEMA {echo}", create])
+            for name in SERVICES:
+                procs.start(name, ports[name])
+            _start_echo(procs, ports["echo"], schemas["echo"], apps["echo"])
+            pids = {n: p.pid for n, p in zip((*SERVICES, "echo"), procs.procs, strict=True)}
+            meter = CpuMeter(
+                engine, {**pids, "bench": os.getpid()}, {a: n for n, a in apps.items()}
+            )
+            token, _ = issue_user_token(SECRET, f"bench-{tag}")
+            budget = 90 + 7 * seconds + 4 * (calls + WARMUP) * 0.1
+
+            async def main() -> None:
+                names = ("ledger", "bots", "orders", "echo")
+                chans = {n: grpc.aio.insecure_channel(f"127.0.0.1:{ports[n]}") for n in names}
+                md = (("authorization", f"Bearer {token}"),)
+                bench = Bench(table, meter, chans, md, calls, clients, seconds)
+                gw_url = f"http://127.0.0.1:{ports['gateway']}"
+                try:
+                    await asyncio.wait_for(
+                        _run(bench, gw_url, token, traced, receiver, n_bots), timeout=budget
+                    )
+                finally:
+                    for c in chans.values():
+                        await c.close()
+
+            asyncio.run(main())
+        finally:
+            _stop(traced, procs)
+            _sql(engine, [f'DROP SCHEMA IF EXISTS "{s}" CASCADE' for s in schemas.values()])
+            engine.dispose()
