@@ -6,6 +6,7 @@ OTEL_EXPORTER_OTLP_ENDPOINT. With no endpoint set, nothing is sent.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 
 from opentelemetry.instrumentation.grpc import aio_client_interceptors, aio_server_interceptor
@@ -19,6 +20,10 @@ from opentelemetry.sdk.trace.export import (
 
 from services.common.settings import Env, SettingsError
 
+# Providers that send their spans somewhere. Only these get a span per SQL statement: with
+# nothing exporting, those spans would cost CPU on every statement and nobody would see them.
+_EXPORTING: weakref.WeakSet[TracerProvider] = weakref.WeakSet()
+
 
 def make_tracer_provider(
     default_service_name: str,
@@ -31,10 +36,12 @@ def make_tracer_provider(
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
     if exporter is not None:
         provider.add_span_processor(BatchSpanProcessor(exporter))
+        _EXPORTING.add(provider)
         return provider
     kind = e.choice("OTEL_TRACES_EXPORTER", "otlp", ("otlp", "console", "none"))
     if kind == "console":
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
+        _EXPORTING.add(provider)
     elif kind == "otlp":
         endpoint = e.str("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or e.str(
             "OTEL_EXPORTER_OTLP_ENDPOINT"
@@ -49,6 +56,7 @@ def make_tracer_provider(
                     OTLPSpanExporter(endpoint=endpoint, insecure=endpoint.startswith("http://"))
                 )
             )
+            _EXPORTING.add(provider)
     return provider
 
 
@@ -61,7 +69,9 @@ def client_interceptors(provider: TracerProvider):
 
 
 def instrument_engine(engine, provider: TracerProvider) -> None:
-    """Database spans for every statement of this engine."""
+    """Database spans for every statement of this engine, when the provider exports spans."""
+    if provider not in _EXPORTING:
+        return
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
     SQLAlchemyInstrumentor().instrument(engine=engine, tracer_provider=provider)
