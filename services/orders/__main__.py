@@ -82,7 +82,7 @@ async def main() -> None:
               fault_point=settings.fault_point)  # fmt: skip
 
     async def stop() -> None:
-        await app.stop_background()
+        await app.close()
         await peers.close()
         if isinstance(market, CcxtMarketData):
             await market.close()

@@ -81,6 +81,7 @@ class OrdersApp:
         self.faults = faults or Faults()
         self.instance = instance or instance_id()
         tracer = provider.get_tracer("amarktai.orders")
+        self.tracer = tracer
         self.outbox = Outbox(db, peers, tracer, self.wall_clock, faults=self.faults)
         self.breaker = Breaker(db, peers, prices, self.outbox, tuning.thresholds, clock)
         self.executor = Executor(
@@ -128,3 +129,9 @@ class OrdersApp:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+
+    async def close(self) -> None:
+        """Stop the background tasks and close the exchange connections."""
+        await self.stop_background()
+        if self.executor.live is not None:
+            await self.executor.live.close()

@@ -23,7 +23,6 @@ from services.common.errors import AppError, failed_precondition
 from services.orders import leases, store
 from services.orders.domain.model import FINAL_STATES, State
 from services.orders.exchange import ExchangeLayerError
-from services.orders.live import close_venue
 from services.orders.pipeline import OrderOut
 
 BUSY_WAIT_SECONDS = 3.0
@@ -51,6 +50,8 @@ class Cancels:
         order = (await self.app.pipeline.read(user_id, order_id)).order  # others': NOT_FOUND
         if State(order.state) in FINAL_STATES:
             raise _final(order)
+        if order.state == State.RECEIVED:
+            raise _busy(order.id, "is going through the gates")
         if order.mode == "LIVE":
             await self._live(order)
         else:
@@ -61,11 +62,10 @@ class Cancels:
         return out
 
     def _paper(self, order) -> None:
-        if order.state != State.ACCEPTED or order.type != "LIMIT":
+        if order.type != "LIMIT":
             raise failed_precondition(
                 "ORDER_NOT_CANCELABLE",
-                f"a paper {order.type.lower()} order in state {order.state} is being executed "
-                "and cannot be canceled",
+                "a paper market order is filled as it is accepted: it cannot be canceled",
             )
         with self.app.db.write() as conn:
             store.update_order(
@@ -74,35 +74,36 @@ class Cancels:
             )  # fmt: skip
 
     async def _live(self, order) -> None:
-        if order.state in (State.RECEIVED, State.ACCEPTED):
+        live = self.app.executor.live
+        if live is None:
+            raise failed_precondition("LIVE_UNAVAILABLE", "live trading is not available here")
+        if order.state == State.ACCEPTED:
             raise _busy(order.id, "is being sent to the exchange")
         row = await self._take(order.id)
         if row is None:
             return  # final meanwhile: the caller answers from the order as it is
-        live = self.app.executor.live
         async with live.lease(order.id):
             try:
-                venue = await live.venue(row)
+                keys = await live.keys(row)
             except AppError as exc:
                 raise failed_precondition(
                     "NO_EXCHANGE_KEYS", f"the exchange keys cannot be had: {exc.message}"
                 ) from None
-            try:
-                eo = await venue.cancel(row.client_order_id, row.symbol)
-                if eo is None:  # no open order: filled, canceled, or never placed
-                    eo = await venue.lookup(row.client_order_id, row.symbol)
-            except ExchangeLayerError as exc:
-                await live.count_errors(row, [f"cancel:{exc.code}"])
-                raise AppError(
-                    grpc.StatusCode.UNAVAILABLE, "EXCHANGE_UNAVAILABLE",
-                    f"the exchange did not take the cancel: {exc.reason}; retry",
-                ) from None  # fmt: skip
-            finally:
-                await close_venue(venue)
-            if eo is not None:
-                await live.record(row, eo)
-            else:
-                await asyncio.to_thread(self._unplaced, row, venue.settle_seconds)
+            async with live.venue(row, keys) as venue:
+                try:
+                    eo = await venue.cancel(row.client_order_id, row.symbol)
+                    if eo is None:  # no open order: filled, canceled, or never placed
+                        eo = await venue.lookup(row.client_order_id, row.symbol)
+                except ExchangeLayerError as exc:
+                    await live.count_errors(row, [f"cancel:{exc.code}"])
+                    raise AppError(
+                        grpc.StatusCode.UNAVAILABLE, "EXCHANGE_UNAVAILABLE",
+                        f"the exchange did not take the cancel: {exc.reason}; retry",
+                    ) from None  # fmt: skip
+                if eo is not None:
+                    await live.record(row, eo)
+                else:
+                    await asyncio.to_thread(self._unplaced, row, venue.settle_seconds)
 
     def _unplaced(self, row, settle_seconds: float) -> None:
         """The exchange does not know the order: cancel it here unless it may still arrive."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from decimal import Decimal
 from typing import Any
 
@@ -33,12 +34,14 @@ from services.orders.exchange import (
     PlaceStats,
     Retryable,
     client_order_id,
+    default_backoff,
     make_ccxt,
     place_or_reconcile,
 )
 from services.orders.execution import NewFill
 from services.orders.faults import AFTER_EXCHANGE_ACK, BEFORE_EXCHANGE_CALL
 from services.orders.leases import LIVE_OPEN, Lease
+from services.orders.venues import VenuePool
 
 log = logging.getLogger("amarktai.orders.live")
 VenueFactory = Callable[[str, str, str, str], Any]  # (exchange, key, secret, passphrase)
@@ -46,14 +49,20 @@ DEFAULT_TIMEOUT_MS = 10_000
 
 
 def ccxt_venues(
-    base_urls: Mapping[str, str] | None = None, timeout_ms: int = DEFAULT_TIMEOUT_MS
+    base_urls: Mapping[str, str] | None = None,
+    timeout_ms: int = DEFAULT_TIMEOUT_MS,
+    rate_limit: bool = True,
 ) -> VenueFactory:
     """Venues through real ccxt; ``base_urls`` (EXCHANGE_BASE_URLS) points an exchange
-    elsewhere, e.g. ``{"binance": "http://127.0.0.1:9999"}`` for a fake."""
+    elsewhere, e.g. ``{"binance": "http://127.0.0.1:9999"}`` for a fake. ``rate_limit`` is
+    ccxt's client-side throttle (tests against a local fake turn it off)."""
     urls = dict(base_urls or {})
 
     def make(exchange: str, api_key: str, secret: str, passphrase: str) -> LiveExchange:
-        x = make_ccxt(exchange, api_key, secret, urls.get(exchange), timeout_ms=timeout_ms)
+        x = make_ccxt(
+            exchange, api_key, secret, urls.get(exchange), timeout_ms=timeout_ms,
+            rate_limit=rate_limit,
+        )  # fmt: skip
         if passphrase:
             x.password = passphrase  # ccxt's name for an API passphrase (OKX, KuCoin, ...)
         return LiveExchange(x)
@@ -96,16 +105,19 @@ class _Guarded:
         return await self.venue.lookup(client_order_id, symbol)
 
 
-async def close_venue(venue: Any) -> None:
-    close = getattr(venue, "close", None)
-    if close is not None:
-        await close()
-
-
 class LiveExecution:
-    def __init__(self, app: Any, venue_factory: VenueFactory = ccxt_venue) -> None:
+    def __init__(
+        self,
+        app: Any,
+        venue_factory: VenueFactory = ccxt_venue,
+        backoff: Callable[[int], float] = default_backoff,
+    ) -> None:
         self.app = app
-        self.venue_factory = venue_factory
+        self.venues = VenuePool(venue_factory)
+        self.backoff = backoff  # between placement attempts (tests shorten it)
+
+    async def close(self) -> None:
+        await self.venues.close()
 
     def lease(self, order_id: str) -> Lease:
         app = self.app
@@ -114,10 +126,13 @@ class LiveExecution:
             app.tuning.reconcile_seconds,
         )  # fmt: skip
 
-    async def venue(self, order) -> Any:
-        """A venue on the user's account. Raises AppError when auth gives no keys."""
-        keys = await self.app.peers.exchange_keys(order.user_id, order.exchange)
-        return self.venue_factory(order.exchange, keys.api_key, keys.api_secret, keys.passphrase)
+    async def keys(self, order) -> Any:
+        """The user's keys for the order's exchange (auth, service token); AppError if none."""
+        return await self.app.peers.exchange_keys(order.user_id, order.exchange)
+
+    def venue(self, order, keys) -> AbstractAsyncContextManager[Any]:
+        """``async with live.venue(order, keys) as venue``: the account's pooled venue."""
+        return self.venues.use(order.exchange, keys.api_key, keys.api_secret, keys.passphrase)
 
     async def execute(self, order) -> None:
         """The first execution of an order that just passed the gates."""
@@ -126,14 +141,12 @@ class LiveExecution:
             return  # no longer ACCEPTED: the reconciler gave it up as interrupted
         async with self.lease(order.id) as lease:
             try:
-                venue = await self.venue(order)
+                keys = await self.keys(order)
             except AppError as exc:
                 await self.app.executor.fail(order, f"no usable exchange keys: {exc.message}")
                 return
-            try:
+            async with self.venue(order, keys) as venue:
                 await self.place(order, cid, venue, lease)
-            finally:
-                await close_venue(venue)
 
     async def place(self, order, cid: str, venue: Any, lease: Lease) -> None:
         """Place (at most once, with this client order id) and record the outcome."""
@@ -147,7 +160,9 @@ class LiveExecution:
         )
         stats = PlaceStats()
         try:
-            eo = await place_or_reconcile(_Guarded(venue, lease, self.app.faults), req, stats=stats)
+            eo = await place_or_reconcile(
+                _Guarded(venue, lease, self.app.faults), req, backoff=self.backoff, stats=stats
+            )
         except LeaseLost as exc:
             await self.count_errors(order, stats.errors)
             log_event(log, "live_lease_lost", logging.WARNING, order_id=order.id, reason=str(exc))

@@ -32,7 +32,7 @@ from services.common.errors import AppError
 from services.common.logs import log_event
 from services.orders import leases
 from services.orders.exchange import ExchangeLayerError
-from services.orders.live import LiveExecution, close_venue
+from services.orders.live import LiveExecution
 from services.orders.schema import orders
 
 log = logging.getLogger("amarktai.orders.reconciler")
@@ -69,20 +69,23 @@ class Reconciler:
             if row is None:
                 break
             done += 1
-            async with self.live.lease(row.id) as lease:
-                await self.reconcile(row, lease)
+            with self.app.tracer.start_as_current_span("reconcile") as span:
+                span.set_attribute("order.id", row.id)
+                span.set_attribute("exchange", row.exchange)
+                async with self.live.lease(row.id) as lease:
+                    span.set_attribute("decision", await self.reconcile(row, lease))
         return done
 
-    async def reconcile(self, row, lease: leases.Lease) -> None:
-        """Settle one order whose lease this process holds."""
+    async def reconcile(self, row, lease: leases.Lease) -> str:
+        """Settle one order whose lease this process holds; returns what was decided."""
         try:
-            venue = await self.live.venue(row)
+            keys = await self.live.keys(row)
         except AppError as exc:
             log_event(log, "reconcile_no_keys", logging.WARNING, order_id=row.id,
                       error=exc.message)  # fmt: skip
             lease.next_in(RETRY_SECONDS)
-            return
-        try:
+            return "no_keys"
+        async with self.live.venue(row, keys) as venue:
             try:
                 found = await venue.lookup(row.client_order_id, row.symbol)
             except ExchangeLayerError as exc:
@@ -90,40 +93,39 @@ class Reconciler:
                 log_event(log, "reconcile_lookup_failed", logging.WARNING, order_id=row.id,
                           code=exc.code, reason=exc.reason)  # fmt: skip
                 lease.next_in(RETRY_SECONDS)
-                return
+                return "lookup_failed"
             if found is None:
-                await self._unknown_to_exchange(row, venue, lease)
-                return
+                return await self._unknown_to_exchange(row, venue, lease)
             if found.side not in ("", row.side.lower()):
                 log_event(log, "reconcile_side_mismatch", logging.ERROR, order_id=row.id,
                           client_order_id=row.client_order_id)  # fmt: skip
                 lease.next_in(FORGOTTEN_SECONDS)
-                return
+                return "side_mismatch"
             log_event(log, "reconcile_found", order_id=row.id, status=found.status,
                       filled=str(found.filled), fills=len(found.fills))  # fmt: skip
             await self.live.record(row, found)
-        finally:
-            await close_venue(venue)
+            return "recorded"
 
-    async def _unknown_to_exchange(self, row, venue: Any, lease: leases.Lease) -> None:
+    async def _unknown_to_exchange(self, row, venue: Any, lease: leases.Lease) -> str:
         now = self.app.wall_clock()
         if row.exchange_order_id or row.filled_amount > 0:
             log_event(log, "reconcile_order_forgotten", logging.WARNING, order_id=row.id,
                       exchange_order_id=row.exchange_order_id or "")  # fmt: skip
             lease.next_in(FORGOTTEN_SECONDS)
-            return
+            return "forgotten"
         if row.last_attempt_at is not None:
             settled = row.last_attempt_at + timedelta(seconds=venue.settle_seconds)
             if now < settled:
                 lease.next_at = settled  # a request sent then may still be accepted
-                return
+                return "settling"
         if row.submitted_at is None or now - row.submitted_at > PLACE_WITHIN:
             await self.app.executor.fail(
                 row, "never reached the exchange, and too old to be placed now", count_error=False
             )
-            return
+            return "failed_unplaced"
         log_event(log, "reconcile_placing", order_id=row.id, client_order_id=row.client_order_id)
         await self.live.place(row, row.client_order_id, venue, lease)
+        return "placed"
 
     def _claim(self):
         app = self.app

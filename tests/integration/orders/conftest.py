@@ -244,6 +244,8 @@ async def h(
         live_factory=live_factory,
     )
     yield harness
+    for a in (app, *harness.extra_apps):
+        await a.close()
     for c in (channel, side, bots_channel, *harness.extra_channels):
         await c.close()
     await peers.close()
@@ -269,8 +271,8 @@ def ccxt_live(fake):
     """A live_factory: live execution through REAL ccxt against the fake Binance."""
     from services.orders.live import LiveExecution, ccxt_venues
 
-    venues = ccxt_venues({"binance": fake.url}, timeout_ms=1000)
-    return lambda app: LiveExecution(app, venues)
+    venues = ccxt_venues({"binance": fake.url}, timeout_ms=1000, rate_limit=False)
+    return lambda app: LiveExecution(app, venues, backoff=lambda attempt: 0.05)
 
 
 class AuthServer:

@@ -70,6 +70,7 @@ class Harness:
     extra_channels: list = field(default_factory=list)
     extra_servers: list = field(default_factory=list)
     extra_dbs: list = field(default_factory=list)
+    extra_apps: list = field(default_factory=list)
 
     async def bot(
         self, user: str, *, running: bool = True, symbol: str = "BTC/USDT", live: bool = False
@@ -151,6 +152,7 @@ class Harness:
         )  # fmt: skip
         self.extra_servers.append(server)
         self.extra_channels.append(channel)
+        self.extra_apps.append(app)
         return app, stub
 
     async def order(self, user: str, order_id: str) -> pb.Order:

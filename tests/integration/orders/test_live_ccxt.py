@@ -70,32 +70,23 @@ async def test_the_amount_is_rounded_down_to_the_step_and_the_ledger_keeps_what_
 
 
 @pytest.mark.parametrize(
-    ("kind", "binance_code", "code"),
-    [
-        ("insufficient_funds", -2010, "INSUFFICIENT_FUNDS"),
-        ("invalid_order", -1013, "INVALID_ORDER"),
-    ],
+    ("refusal", "binance_code", "code"),
+    [("balance", -2010, "INSUFFICIENT_FUNDS"), ("invalid_order", -1013, "INVALID_ORDER")],
 )
 async def test_a_refusal_fails_the_order_and_counts_one_execution_error(
-    h, auth_server, fake, kind, binance_code, code
+    h, auth_server, fake, refusal, binance_code, code
 ):
     u = await user_with_keys(auth_server)
     bot = await h.bot(u, live=True)
-    fake.fail_next(kind)
+    if refusal == "balance":
+        fake.set_balance("USDT", "100")  # 0.01 BTC at 60000 needs 600.6 USDT with the fee
+    else:
+        fake.fail_next(refusal)  # Binance's -1013 filter failure
     o = await h.submit(u, bot, amount="0.01")
     assert o.state == S.ORDER_STATE_FAILED and code in o.state_reason
     assert requests_for(fake, o.client_order_id) == [f"error {binance_code}"]  # sent once
     assert fake.orders_for(o.client_order_id) == []
     assert await h.ledger_fills(u) == []
-    assert await errors_last_hour(h, u) == 1
-
-
-async def test_insufficient_balance_at_the_exchange_fails_the_order(h, auth_server, fake):
-    u = await user_with_keys(auth_server)
-    bot = await h.bot(u, live=True)
-    fake.set_balance("USDT", "100")  # 0.01 BTC at 60000 needs 600.6 USDT
-    o = await h.submit(u, bot, amount="0.01")
-    assert o.state == S.ORDER_STATE_FAILED and "INSUFFICIENT_FUNDS" in o.state_reason
     assert await errors_last_hour(h, u) == 1
 
 

@@ -67,6 +67,10 @@ async def test_killed_after_the_exchange_accepted_the_order_is_settled_from_the_
     o = await _replay(stub, u, req)  # the client retries with the same idempotency key
     assert o.replayed and o.state == S.ORDER_STATE_FILLED and o.client_order_id == cid
     assert requests_for(fake, cid) == ["accepted"]  # one order at the exchange, never resent
+    spans = [s for s in h.exporter.get_finished_spans() if s.name == "reconcile"]
+    assert [(s.attributes["order.id"], s.attributes["decision"]) for s in spans] == [
+        (o.id, "recorded")
+    ]
     trade = at_fake.fills[0]["id"]
     [lf] = await h.ledger_fills(u)
     assert lf.fill_id == f"{o.id}:{trade}" and (D(lf.amount), D(lf.fee)) == (D("0.01"), D("0.6"))
