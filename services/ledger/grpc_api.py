@@ -193,20 +193,11 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
         bot_id = v.identifier(request.bot_id, "bot_id", required=False)
         currency = _currency(request.currency)
         marks = marks_in(request.marks)
-        m = await asyncio.to_thread(self.service.risk_metrics, user, bot_id, currency, marks)
-        resp = pb.GetRiskMetricsResponse(
-            bot_id=bot_id,
-            currency=currency,
-            equity=_s(m.equity),
-            peak=_s(m.peak),
-            drawdown=_s(m.drawdown),
-            day_start_equity=_s(m.day_start_equity),
-            daily_loss=_s(m.daily_loss),
-            consecutive_losses=m.consecutive_losses,
-            baseline_sequence=m.baseline_sequence,
-        )
-        if m.baseline_at is not None:
-            resp.baseline_at.CopyFrom(_ts(m.baseline_at))
+        scopes = [bot_id, ""] if request.include_account else [bot_id]
+        ms = await asyncio.to_thread(self.service.risk_metrics_of, user, scopes, currency, marks)
+        resp = _risk_out(bot_id, currency, ms[0])
+        if request.include_account:
+            resp.account.CopyFrom(_risk_out("", currency, ms[1]))
         return resp
 
     async def ResetRiskBaseline(self, request, context):
@@ -220,3 +211,20 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
             self.service.reset_risk_baseline, caller.user_id, bot_id, currency, reason
         )
         return pb.ResetRiskBaselineResponse(baseline_sequence=seq)
+
+
+def _risk_out(bot_id: str, currency: str, m) -> pb.GetRiskMetricsResponse:
+    resp = pb.GetRiskMetricsResponse(
+        bot_id=bot_id,
+        currency=currency,
+        equity=_s(m.equity),
+        peak=_s(m.peak),
+        drawdown=_s(m.drawdown),
+        day_start_equity=_s(m.day_start_equity),
+        daily_loss=_s(m.daily_loss),
+        consecutive_losses=m.consecutive_losses,
+        baseline_sequence=m.baseline_sequence,
+    )
+    if m.baseline_at is not None:
+        resp.baseline_at.CopyFrom(_ts(m.baseline_at))
+    return resp

@@ -174,31 +174,23 @@ class LedgerService:
         self, user_id: str, bot_id: str, currency: str, marks: dict[str, Decimal]
     ) -> RiskMetrics:
         """The breaker's figures of the account or a bot since its last risk baseline."""
-        scope = bot_id or ACCOUNT
+        return self.risk_metrics_of(user_id, [bot_id], currency, marks)[0]
+
+    def risk_metrics_of(
+        self, user_id: str, bot_ids: Sequence[str], currency: str, marks: dict[str, Decimal]
+    ) -> list[RiskMetrics]:
+        """The figures of several scopes ("" for the account), read in one transaction."""
         with self.db.read() as conn:
-            figs = store.load_figures(conn, user_id, scope, currency) or Figures()
-            rows = store.list_positions(conn, user_id, currency, bot_id)
-            base = store.last_baseline(conn, user_id, scope)
-        _views, unrealized, _any = _mark(rows, marks)
+            read = [
+                (
+                    store.load_figures(conn, user_id, bot_id or ACCOUNT, currency) or Figures(),
+                    store.list_positions(conn, user_id, currency, bot_id),
+                    store.last_baseline(conn, user_id, bot_id or ACCOUNT),
+                )
+                for bot_id in bot_ids
+            ]
         today = bucket_start(self.clock(), "daily")
-        with localcontext(CTX):
-            equity = figs.equity + unrealized
-            peak = max(figs.risk_peak, equity)
-            drawdown = (peak - equity) / peak if peak > 0 else Decimal(0)
-            # no entry recorded today yet: the day started at the equity recorded last
-            start = figs.day_start_equity if figs.day_start == today else figs.equity
-            loss = start - equity
-            daily = loss / start if start > 0 and loss > 0 else Decimal(0)
-        return RiskMetrics(
-            equity=equity,
-            peak=peak,
-            drawdown=drawdown,
-            day_start_equity=start,
-            daily_loss=daily,
-            consecutive_losses=figs.risk_losses,
-            baseline_sequence=base.after_sequence if base is not None else 0,
-            baseline_at=base.at if base is not None else None,
-        )
+        return [_risk(figs, rows, base, marks, today) for figs, rows, base in read]
 
     def reset_risk_baseline(self, user_id: str, bot_id: str, currency: str, reason: str) -> int:
         """Start the breaker's counts afresh: one bot, or the account and all its bots."""
@@ -378,6 +370,28 @@ def _compare_state(book: Book, state: dict[str, dict]) -> list[str]:
                     f"{name} {key}: stored {stored.get(key)} != recomputed {ours.get(key)}"
                 )
     return problems
+
+
+def _risk(figs: Figures, rows, base, marks: dict[str, Decimal], today: datetime) -> RiskMetrics:
+    _views, unrealized, _any = _mark(rows, marks)
+    with localcontext(CTX):
+        equity = figs.equity + unrealized
+        peak = max(figs.risk_peak, equity)
+        drawdown = (peak - equity) / peak if peak > 0 else Decimal(0)
+        # no entry recorded today yet: the day started at the equity recorded last
+        start = figs.day_start_equity if figs.day_start == today else figs.equity
+        loss = start - equity
+        daily = loss / start if start > 0 and loss > 0 else Decimal(0)
+    return RiskMetrics(
+        equity=equity,
+        peak=peak,
+        drawdown=drawdown,
+        day_start_equity=start,
+        daily_loss=daily,
+        consecutive_losses=figs.risk_losses,
+        baseline_sequence=base.after_sequence if base is not None else 0,
+        baseline_at=base.at if base is not None else None,
+    )
 
 
 __all__ = ["LedgerService", "NewEntry", "Summary", "PositionView", "Bucket", "Countdown"]

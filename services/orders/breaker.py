@@ -28,6 +28,14 @@ log = logging.getLogger("amarktai.orders.breaker")
 
 
 @dataclass(frozen=True)
+class Snapshot:
+    views: list[BreakerView]
+    markets: list[tuple[str, str]]  # (exchange, symbol) the user has fills in
+    account_errors: int
+    bot_errors: int
+
+
+@dataclass(frozen=True)
 class ScopeMetrics:
     bot_id: str  # "" for the account
     metrics: Metrics
@@ -77,6 +85,20 @@ class Breaker:
         with self.db.read() as conn:
             return bstore.views(conn, user_id, bot_ids)
 
+    def snapshot(self, user_id: str, bot_id: str, symbol: str) -> Snapshot:
+        """What an evaluation reads here, in one read transaction: the breakers, the markets
+        to mark and the execution errors of the account and the bot."""
+        quote = symbol.split("/", 1)[1]
+        now = self.clock()
+        with self.db.read() as conn:
+            rows = bstore.rows_of(conn, user_id)
+            return Snapshot(
+                bstore.views(conn, user_id, [bot_id]),
+                [(r.exchange, r.symbol) for r in store.traded_markets(conn, user_id, quote)],
+                bstore.errors_since_reset(conn, user_id, bstore.ACCOUNT, now, rows),
+                bstore.errors_since_reset(conn, user_id, bot_id, now, rows),
+            )
+
     async def marks(
         self, user_id: str, quote: str, exchange: str = "", symbol: str = ""
     ) -> list[str]:
@@ -86,46 +108,45 @@ class Breaker:
             with self.db.read() as conn:
                 return [(r.exchange, r.symbol) for r in store.traded_markets(conn, user_id, quote)]
 
+        return await self._marks(await asyncio.to_thread(markets), exchange, symbol)
+
+    async def _marks(self, markets: list[tuple[str, str]], exchange: str, symbol: str):
         pairs = {symbol: exchange} if symbol else {}
-        for ex, sym in await asyncio.to_thread(markets):
+        for ex, sym in markets:
             pairs.setdefault(sym, ex)
         quotes = await asyncio.gather(*(self.prices.quote(ex, s) for s, ex in pairs.items()))
         return [f"{s}={decimal_text(q.last)}" for s, q in zip(pairs, quotes, strict=True)]
 
     async def measure(
-        self, user_id: str, bot_id: str, exchange: str, symbol: str
+        self, user_id: str, bot_id: str, exchange: str, symbol: str, snap: Snapshot | None = None
     ) -> list[ScopeMetrics]:
         """The account's and the bot's metrics now. Raises AppError when they cannot be had."""
+        if snap is None:
+            snap = await asyncio.to_thread(self.snapshot, user_id, bot_id, symbol)
         quote = symbol.split("/", 1)[1]
-        marks = await self.marks(user_id, quote, exchange, symbol)
-        account, bot = await asyncio.gather(
-            self.peers.risk_metrics(user_id, "", quote, marks),
-            self.peers.risk_metrics(user_id, bot_id, quote, marks),
-        )
-        now = self.clock()
-
-        def errors():
-            with self.db.read() as conn:
-                return (
-                    bstore.errors_since_reset(conn, user_id, bstore.ACCOUNT, now),
-                    bstore.errors_since_reset(conn, user_id, bot_id, now),
-                )
-
-        acct_errors, bot_errors = await asyncio.to_thread(errors)
+        marks = await self._marks(snap.markets, exchange, symbol)
+        account, bot = await self.peers.risk_metrics_with_account(user_id, bot_id, quote, marks)
         return [
-            ScopeMetrics("", to_metrics(account, acct_errors)),
-            ScopeMetrics(bot_id, to_metrics(bot, bot_errors)),
+            ScopeMetrics("", to_metrics(account, snap.account_errors)),
+            ScopeMetrics(bot_id, to_metrics(bot, snap.bot_errors)),
         ]
 
     async def evaluate(
-        self, user_id: str, bot_id: str, exchange: str, symbol: str
+        self, user_id: str, bot_id: str, exchange: str, symbol: str, snap: Snapshot | None = None
     ) -> tuple[list[BreakerView], list[ScopeMetrics]]:
-        """Measure, trip what the figures say, and return the breakers after it."""
-        measured = await self.measure(user_id, bot_id, exchange, symbol)
+        """Measure, trip what the figures say, and return the breakers after it (read again
+        only when the figures called for a trip)."""
+        if snap is None:
+            snap = await asyncio.to_thread(self.snapshot, user_id, bot_id, symbol)
+        measured = await self.measure(user_id, bot_id, exchange, symbol, snap)
+        tripped = False
         for sm in measured:
             trip = evaluate(sm.metrics, self.thresholds)
             if trip is not None:
+                tripped = True
                 await self.trip(user_id, sm.bot_id, trip, sm.metrics)
+        if not tripped:
+            return snap.views, measured
         return await asyncio.to_thread(self.views, user_id, [bot_id]), measured
 
     async def trip(self, user_id: str, bot_id: str, trip: Trip, m: Metrics) -> bool:

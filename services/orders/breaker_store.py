@@ -113,9 +113,12 @@ def add_error(
     )
 
 
-def errors_since_reset(conn: Connection, user_id: str, bot_id: str, now: datetime) -> int:
-    """Execution errors of the last hour after the scope's last reset (account: all bots)."""
-    rows = rows_of(conn, user_id)
+def errors_since_reset(
+    conn: Connection, user_id: str, bot_id: str, now: datetime, rows: dict | None = None
+) -> int:
+    """Execution errors of the last hour after the scope's last reset (account: all bots);
+    ``rows`` are the user's breakers when the caller has read them already."""
+    rows = rows_of(conn, user_id) if rows is None else rows
     since = now - timedelta(hours=1)
     for scope in {ACCOUNT, bot_id}:
         r = rows.get(scope)

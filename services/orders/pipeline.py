@@ -101,19 +101,18 @@ class OrderPipeline:
         # --- gate A: idempotency --------------------------------------------------------------
         with self.tracer.start_as_current_span("gate.idempotency") as span:
             span.set_attribute("gate", str(Gate.IDEMPOTENCY))
+            a = GateDecision(
+                Gate.IDEMPOTENCY, True, "a new idempotency key",
+                figures={"ttl_hours": str(int(self.ttl.total_seconds() // 3600))},
+            )  # fmt: skip
             for _ in range(3):
-                claim = await asyncio.to_thread(self._find_claim, user_id, req.idempotency_key)
+                taken, claim = await asyncio.to_thread(
+                    self._claim, user_id, req, order_id, bot, trace_id, a
+                )
                 if claim is not None:
                     span.set_attribute("order.id", claim.order_id)
                     return await self._replay(span, user_id, req, claim)
-                await asyncio.to_thread(self._preconditions, user_id, req, bot.state)
-                a = GateDecision(
-                    Gate.IDEMPOTENCY, True, "a new idempotency key",
-                    figures={"ttl_hours": str(int(self.ttl.total_seconds() // 3600))},
-                )  # fmt: skip
-                if await asyncio.to_thread(
-                    self._claim, user_id, req, order_id, bot.mode, trace_id, a
-                ):
+                if taken:
                     span.set_attribute("order.id", order_id)
                     _attrs(span, a)
                     break
@@ -177,14 +176,9 @@ class OrderPipeline:
 
     # --- gate A ---------------------------------------------------------------------------------
 
-    def _find_claim(self, user_id: str, key: str):
-        with self.db.read() as conn:
-            return store.find_claim(conn, user_id, key, self.clock())
-
-    def _preconditions(self, user_id: str, req: OrderRequest, bot_state: str) -> None:
+    def _preconditions(self, conn, user_id: str, req: OrderRequest, bot_state: str) -> None:
         if req.reduce_only:
-            with self.db.read() as conn:
-                held = store.position(conn, user_id, req.bot_id, req.symbol)
+            held = store.position(conn, user_id, req.bot_id, req.symbol)
             reduces = held > 0 if req.side is Side.SELL else held < 0
             if not reduces or req.amount > abs(held):
                 raise failed_precondition(
@@ -202,16 +196,21 @@ class OrderPipeline:
             )
 
     def _claim(
-        self, user_id: str, req: OrderRequest, order_id: str, mode: str, trace_id: str,
+        self, user_id: str, req: OrderRequest, order_id: str, bot, trace_id: str,
         a: GateDecision,
-    ) -> bool:  # fmt: skip
+    ) -> tuple[bool, Row | None]:  # fmt: skip
+        """In one transaction: claim the key, or find the unexpired claim holding it (a
+        replay: no precondition is checked); a new claim's preconditions are checked before
+        the order is stored, and a failed one rolls the claim back. (False, None): a claim
+        holding the key expired meanwhile; retry."""
         now = self.clock()
         with self.db.write() as conn:
             fp = req.fingerprint()
             if not store.take_claim(
                 conn, user_id, req.idempotency_key, order_id, fp, now, self.ttl
             ):
-                return False
+                return False, store.find_claim(conn, user_id, req.idempotency_key, now)
+            self._preconditions(conn, user_id, req, bot.state)
             store.insert_order(
                 conn,
                 {
@@ -228,7 +227,7 @@ class OrderPipeline:
                     "price": req.price,
                     "expected_edge_bps": req.expected_edge_bps,
                     "reduce_only": req.reduce_only,
-                    "mode": mode,
+                    "mode": bot.mode,
                     "state": str(State.RECEIVED),
                     "state_reason": "",
                     "gates": json.dumps([a.to_json()]),
@@ -239,7 +238,7 @@ class OrderPipeline:
                     "updated_at": now,
                 },
             )
-        return True
+        return True, None
 
     async def _replay(self, span, user_id: str, req: OrderRequest, claim) -> OrderOut:
         if claim.fingerprint != req.fingerprint():
@@ -305,12 +304,13 @@ class OrderPipeline:
         return c
 
     async def _breaker(self, user_id: str, req: OrderRequest) -> GateDecision:
-        views = await asyncio.to_thread(self.breaker.views, user_id, [req.bot_id])
+        snap = await asyncio.to_thread(self.breaker.snapshot, user_id, req.bot_id, req.symbol)
+        views = snap.views
         figures: dict[str, str] = {}
         if not req.reduce_only and not any(v.tripped for v in views):
             try:
                 views, measured = await self.breaker.evaluate(
-                    user_id, req.bot_id, req.exchange, req.symbol
+                    user_id, req.bot_id, req.exchange, req.symbol, snap
                 )
             except AppError as exc:
                 return GateDecision(

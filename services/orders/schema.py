@@ -79,6 +79,8 @@ orders = Table(
     Index("orders_user_created", "user_id", "created_at", "id"),
     Index("orders_user_bot_limit", "user_id", "bot_id", "limit_at"),
     Index("orders_user_exchange_limit", "user_id", "exchange", "limit_at"),
+    # gate C's counts: one range over the user's counted orders, read from the index alone
+    Index("orders_user_limit", "user_id", "limit_at", "bot_id", "exchange"),
     Index("orders_state_type", "state", "type"),
     Index("orders_live_due", "mode", "state", "lease_until"),
 )
@@ -203,4 +205,12 @@ def _v2(conn: Connection) -> None:
     )
 
 
-MIGRATIONS = [_v1, _v2]
+def _v3(conn: Connection) -> None:
+    """Gate C's covering index (a database made by _v1 today already has it)."""
+    conn.exec_driver_sql(
+        "CREATE INDEX IF NOT EXISTS orders_user_limit "
+        "ON orders (user_id, limit_at, bot_id, exchange)"
+    )
+
+
+MIGRATIONS = [_v1, _v2, _v3]

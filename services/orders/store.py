@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, localcontext
 
-from sqlalchemy import Connection, Row, and_, func, or_, select
+from sqlalchemy import Connection, Row, and_, case, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.orders.domain.limiter import Limits, Usage, day_start, window_start
@@ -154,29 +154,32 @@ def lock_user(conn: Connection, user_id: str) -> None:
 def limiter_usage(
     conn: Connection, user_id: str, bot_id: str, exchange: str, now: datetime, limits: Limits
 ) -> Usage:
-    counted = and_(orders.c.user_id == user_id, orders.c.limit_at.is_not(None))
-    today = day_start(now)
-    bot_today = conn.execute(
-        select(func.count())
-        .select_from(orders)
-        .where(counted, orders.c.bot_id == bot_id, orders.c.limit_at >= today)
-    ).scalar_one()
-    user_today = conn.execute(
-        select(func.count()).select_from(orders).where(counted, orders.c.limit_at >= today)
-    ).scalar_one()
-    in_window = and_(
-        counted, orders.c.exchange == exchange, orders.c.limit_at > window_start(now, limits)
-    )
-    burst = conn.execute(select(func.count()).select_from(orders).where(in_window)).scalar_one()
-    times = tuple(
-        conn.execute(
-            select(orders.c.limit_at)
-            .where(in_window)
-            .order_by(orders.c.limit_at)
-            .limit(BURST_TIMES)
-        ).scalars()
-    )
-    return Usage(bot_today, user_today, burst, times)
+    """The three counts in one pass over the user's counted orders since the earlier of the
+    day's start and the burst window's; the window's oldest times only when it is full."""
+    today, ws = day_start(now), window_start(now, limits)
+
+    def count(*cond):
+        return func.coalesce(func.sum(case((and_(*cond), 1), else_=0)), 0)
+
+    in_window = and_(orders.c.exchange == exchange, orders.c.limit_at > ws)
+    bot_today, user_today, burst = conn.execute(
+        select(
+            count(orders.c.bot_id == bot_id, orders.c.limit_at >= today),
+            count(orders.c.limit_at >= today),
+            count(in_window),
+        ).where(orders.c.user_id == user_id, orders.c.limit_at >= min(today, ws))
+    ).one()
+    times: tuple[datetime, ...] = ()
+    if burst >= limits.burst_orders:  # the retry time is read from them only then
+        times = tuple(
+            conn.execute(
+                select(orders.c.limit_at)
+                .where(orders.c.user_id == user_id, in_window)
+                .order_by(orders.c.limit_at)
+                .limit(BURST_TIMES)
+            ).scalars()
+        )
+    return Usage(int(bot_today), int(user_today), int(burst), times)
 
 
 def limit_slots(conn: Connection, user_id: str, since: datetime) -> list[Row]:

@@ -398,17 +398,19 @@ class GetBotStatsResponse(_message.Message):
     def __init__(self, bot_id: _Optional[str] = ..., trades: _Optional[int] = ..., winning_trades: _Optional[int] = ..., losing_trades: _Optional[int] = ..., win_rate: _Optional[str] = ..., net_pnl: _Optional[str] = ..., realized_pnl: _Optional[str] = ..., fees: _Optional[str] = ..., consecutive_losses: _Optional[int] = ..., first_trade_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., equity: _Optional[str] = ..., net_funding: _Optional[str] = ..., current_drawdown: _Optional[str] = ..., max_drawdown: _Optional[str] = ...) -> None: ...
 
 class GetRiskMetricsRequest(_message.Message):
-    __slots__ = ("bot_id", "currency", "marks")
+    __slots__ = ("bot_id", "currency", "marks", "include_account")
     BOT_ID_FIELD_NUMBER: _ClassVar[int]
     CURRENCY_FIELD_NUMBER: _ClassVar[int]
     MARKS_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
     bot_id: str
     currency: str
     marks: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, bot_id: _Optional[str] = ..., currency: _Optional[str] = ..., marks: _Optional[_Iterable[str]] = ...) -> None: ...
+    include_account: bool
+    def __init__(self, bot_id: _Optional[str] = ..., currency: _Optional[str] = ..., marks: _Optional[_Iterable[str]] = ..., include_account: _Optional[bool] = ...) -> None: ...
 
 class GetRiskMetricsResponse(_message.Message):
-    __slots__ = ("bot_id", "currency", "equity", "peak", "drawdown", "day_start_equity", "daily_loss", "consecutive_losses", "baseline_sequence", "baseline_at")
+    __slots__ = ("bot_id", "currency", "equity", "peak", "drawdown", "day_start_equity", "daily_loss", "consecutive_losses", "baseline_sequence", "baseline_at", "account")
     BOT_ID_FIELD_NUMBER: _ClassVar[int]
     CURRENCY_FIELD_NUMBER: _ClassVar[int]
     EQUITY_FIELD_NUMBER: _ClassVar[int]
@@ -419,6 +421,7 @@ class GetRiskMetricsResponse(_message.Message):
     CONSECUTIVE_LOSSES_FIELD_NUMBER: _ClassVar[int]
     BASELINE_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     BASELINE_AT_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_FIELD_NUMBER: _ClassVar[int]
     bot_id: str
     currency: str
     equity: str
@@ -429,7 +432,8 @@ class GetRiskMetricsResponse(_message.Message):
     consecutive_losses: int
     baseline_sequence: int
     baseline_at: _timestamp_pb2.Timestamp
-    def __init__(self, bot_id: _Optional[str] = ..., currency: _Optional[str] = ..., equity: _Optional[str] = ..., peak: _Optional[str] = ..., drawdown: _Optional[str] = ..., day_start_equity: _Optional[str] = ..., daily_loss: _Optional[str] = ..., consecutive_losses: _Optional[int] = ..., baseline_sequence: _Optional[int] = ..., baseline_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    account: GetRiskMetricsResponse
+    def __init__(self, bot_id: _Optional[str] = ..., currency: _Optional[str] = ..., equity: _Optional[str] = ..., peak: _Optional[str] = ..., drawdown: _Optional[str] = ..., day_start_equity: _Optional[str] = ..., daily_loss: _Optional[str] = ..., consecutive_losses: _Optional[int] = ..., baseline_sequence: _Optional[int] = ..., baseline_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., account: _Optional[_Union[GetRiskMetricsResponse, _Mapping]] = ...) -> None: ...
 
 class ResetRiskBaselineRequest(_message.Message):
     __slots__ = ("bot_id", "currency", "reason")

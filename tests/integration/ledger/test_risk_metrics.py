@@ -103,3 +103,34 @@ async def test_only_a_service_resets(ledger):
             pb.ResetRiskBaselineRequest(reason="x"), metadata=ledger.user("alice")
         )
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_account_and_bot_in_one_call(ledger):
+    md = ledger.service_for("alice")
+    await _fund(ledger, md)
+    await ledger.stub.RecordFill(_fill("1", tpb.SIDE_BUY, "10", "100"), metadata=md)
+    await ledger.stub.RecordFill(_fill("2", tpb.SIDE_SELL, "10", "90"), metadata=md)
+    await ledger.stub.RecordFill(_fill("3", tpb.SIDE_BUY, "1", "100", bot="b2"), metadata=md)
+    both = await ledger.stub.GetRiskMetrics(
+        pb.GetRiskMetricsRequest(bot_id="b1", marks=["BTC/USDT=80"], include_account=True),
+        metadata=md,
+    )
+    # the bot: -10*(100-90) = -100, no position left; the account: 1000 - 100 and b2's
+    # 1 BTC bought at 100 marked at 80: 900 - 20 = 880, drawdown 120/1000
+    assert (both.bot_id, both.equity, both.consecutive_losses) == ("b1", "-100", 1)
+    assert both.account.bot_id == ""
+    assert (both.account.equity, both.account.peak, both.account.drawdown) == (
+        "880",
+        "1000",
+        "0.12",
+    )
+    assert not both.account.HasField("account")
+    # the same figures as two separate calls
+    alone = await ledger.stub.GetRiskMetrics(
+        pb.GetRiskMetricsRequest(marks=["BTC/USDT=80"]), metadata=md
+    )
+    assert both.account == alone
+    # without the flag there is no account part
+    bot = await ledger.stub.GetRiskMetrics(pb.GetRiskMetricsRequest(bot_id="b1"), metadata=md)
+    assert not bot.HasField("account")
+    assert bot.equity == "-100"

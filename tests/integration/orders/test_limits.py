@@ -51,3 +51,22 @@ async def test_burst_window_accepts_10_and_refuses_the_11th_with_a_retry_time(h)
     assert burst.resets_at.ToJsonString() == "2026-03-10T12:00:10Z"
     h.clock.advance(seconds=5.001)
     assert (await h.submit(u, bot, **RESTING)).state == S.ORDER_STATE_ACCEPTED
+
+
+async def test_the_burst_window_reaches_back_over_midnight_the_day_counts_do_not(h):
+    u = user()
+    bot = await h.bot(u)
+    h.clock.now = h.clock.now.replace(hour=23, minute=59, second=56)
+    for _ in range(10):  # 23:59:56.0 to 00:00:00.5, 0.5 s apart: 8 before midnight, 2 after
+        assert (await h.submit(u, bot, **RESTING)).state == S.ORDER_STATE_ACCEPTED
+        h.clock.advance(seconds=0.5)
+    # now 00:00:01.0: the window holds all 10; the first (23:59:56.0) leaves it at 00:00:06.0
+    no = await h.submit(u, bot, **RESTING)
+    assert no.rejection.code == "BURST_LIMIT"
+    assert no.rejection.retry_after_seconds == 5
+    figures = no.gates[2].figures
+    assert (figures["bot_today"], figures["user_today"], figures["burst_in_window"]) == (
+        "2",
+        "2",
+        "10",
+    )

@@ -1,8 +1,8 @@
-"""Migration 2 adds the live orders' lease columns to a database made before them."""
+"""Migrations 2 and 3 add the live orders' lease columns and gate C's index to an older database."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, MetaData, Table, select
+from sqlalchemy import Connection, MetaData, Table, inspect, select
 
 from services.orders.schema import _V2_COLUMNS, MIGRATIONS, orders
 
@@ -19,3 +19,11 @@ def test_the_lease_columns_are_added_to_an_older_database(fresh_db):
     with fresh_db.read() as conn:
         conn.execute(select(orders.c.lease_owner, orders.c.last_attempt_at)).all()
     fresh_db.migrate(MIGRATIONS)  # nothing left to do
+
+
+def test_gate_c_index_is_added_to_an_older_database(fresh_db):
+    fresh_db.migrate([_v1_as_it_was])
+    fresh_db.migrate(MIGRATIONS)  # 2 and 3
+    with fresh_db.read() as conn:
+        names = {i["name"] for i in inspect(conn).get_indexes("orders")}
+    assert "orders_user_limit" in names
