@@ -7,7 +7,7 @@ PROTOS    := $(sort $(shell find protos -name '*.proto'))
 GOOGLEAPIS = $(shell $(BIN)/python -c 'import google.api, os; print(os.path.dirname(os.path.dirname(google.api.__path__[0])))')
 
 .PHONY: install proto proto-check run demo test test-unit test-integration test-e2e lint format bench clean \
-        browser-deps test-browser
+        browser-deps test-browser reliability
 
 install: $(STAMP)
 
@@ -50,6 +50,12 @@ browser-deps:
 
 test-browser: $(STAMP) browser-deps
 	$(BIN)/python -m pytest -q -m browser tests/e2e $(PYTEST_ARGS)
+
+# Kills and restarts (docs/RELIABILITY.md): orders and ledger SIGKILLed at named points, PostgreSQL
+# restarted under load, schemathesis, the IDOR matrix. Minutes; not part of `make test`.
+# RELIABILITY_ROUNDS (default 20) sets the kills per fault point.
+reliability: $(STAMP)
+	$(BIN)/python -m pytest -q tests/reliability $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
