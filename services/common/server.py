@@ -20,6 +20,7 @@ from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 from opentelemetry.sdk.trace import TracerProvider
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from amarktai.common.v1 import options_pb2
 from services.common.auth import bearer_from_metadata, reset_caller, set_caller, verify_token
@@ -86,6 +87,8 @@ class AppInterceptor(grpc.aio.ServerInterceptor):
                     reset_caller(token)
             except AppError as exc:
                 await self._abort(context, method, exc)
+            except DBAPIError as exc:
+                await self._abort(context, method, _database_error(method, exc))
 
         return wrapped
 
@@ -100,8 +103,25 @@ class AppInterceptor(grpc.aio.ServerInterceptor):
                     reset_caller(token)
             except AppError as exc:
                 await self._abort(context, method, exc)
+            except DBAPIError as exc:
+                await self._abort(context, method, _database_error(method, exc))
 
         return wrapped
+
+
+def _database_error(method: str, exc: DBAPIError) -> AppError:
+    """A database that cannot be reached (down, restarting, connection lost, SQLite locked
+    too long) is UNAVAILABLE, which clients retry; any other database error is re-raised."""
+    if not (isinstance(exc, OperationalError) or exc.connection_invalidated):
+        raise exc
+    log_event(
+        log, "database_unavailable", logging.WARNING, method=method, error=str(exc.orig)[:300]
+    )
+    return AppError(
+        grpc.StatusCode.UNAVAILABLE,
+        "DATABASE_UNAVAILABLE",
+        "the service's database cannot be reached right now; retry shortly",
+    )
 
 
 def public_methods(service: ServiceDescriptor) -> list[str]:

@@ -34,7 +34,11 @@ from services.orders.prices import Prices
 
 log = logging.getLogger("amarktai.orders.execution")
 STALE_MARKET = timedelta(seconds=30)  # an accepted paper market order left by a dead process
-STALE_RECEIVED = timedelta(minutes=5)  # an order whose gates a dead process never decided
+# An order whose gates a dead process (or a lost database connection) never decided. No live
+# submission takes this long: the gateway gives up after 10 s and each of the gates' few
+# downstream calls after ORDERS_CALL_TIMEOUT_SECONDS. Until then a retry with the same key is
+# told IDEMPOTENCY_KEY_IN_USE (retryable); after, the sweep fails it and the retry gets FAILED.
+STALE_RECEIVED = timedelta(seconds=60)
 FILLABLE = (State.ACCEPTED, State.SUBMITTED, State.PARTIALLY_FILLED)
 
 
