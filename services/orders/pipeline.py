@@ -158,7 +158,10 @@ class OrderPipeline:
         expected_fee = costs.fee_bps(req.type)
         resting = req.type is OrderType.LIMIT and bot.mode == "PAPER"
         order = await asyncio.to_thread(self._accept, order_id, decisions, expected_fee, resting)
-        await self.executor.execute(order)
+        if order.state == str(State.ACCEPTED):
+            await self.executor.execute(order)
+        # else the sweep failed it meanwhile (its gates outlasted STALE_RECEIVED, e.g. after a
+        # database outage): the client was or will be told FAILED, so nothing may execute
         return await self.read(user_id, order_id)
 
     # --- reads ---------------------------------------------------------------------------------

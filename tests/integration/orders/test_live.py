@@ -110,3 +110,26 @@ async def test_exchange_refusals_fail_the_order_and_trip_the_breaker_at_10(h, au
     assert status.items[0].trigger == pb.BREAKER_TRIGGER_ERROR_RATE
     assert status.items[0].metrics.errors_last_hour == 10
     assert await h.bot_state(u, bot) == "BOT_STATE_CIRCUIT_TRIPPED"
+
+
+async def test_a_live_order_failed_as_stale_during_its_gates_is_never_sent(h, auth_server, placed):
+    from services.orders import store
+
+    u = await _user_with_keys(auth_server)
+    bot = await h.bot(u, live=True)
+    pipeline = h.app.pipeline
+    accept = pipeline._accept
+
+    def sweep_first(order_id, *args, **kwargs):
+        with pipeline.db.write() as conn:  # the sweep got there first: RECEIVED -> FAILED
+            store.update_order(conn, order_id, ["RECEIVED"], state="FAILED", done=True)
+        return accept(order_id, *args, **kwargs)
+
+    pipeline._accept = sweep_first
+    try:
+        o = await h.submit(u, bot, amount="0.02", idempotency_key="stale-live")
+    finally:
+        pipeline._accept = accept
+    assert o.state == S.ORDER_STATE_FAILED
+    assert placed == []  # nothing reached the exchange
+    assert await h.ledger_fills(u) == []
