@@ -34,11 +34,13 @@ from services.orders.prices import Prices
 
 log = logging.getLogger("amarktai.orders.execution")
 STALE_MARKET = timedelta(seconds=30)  # an accepted paper market order left by a dead process
-# An order whose gates a dead process (or a lost database connection) never decided. No live
-# submission takes this long: the gateway gives up after 10 s and each of the gates' few
-# downstream calls after ORDERS_CALL_TIMEOUT_SECONDS. Until then a retry with the same key is
-# told IDEMPOTENCY_KEY_IN_USE (retryable); after, the sweep fails it and the retry gets FAILED.
-STALE_RECEIVED = timedelta(seconds=60)
+# An order whose gates a dead process (or a lost database connection) never decided. A normal
+# submission decides its gates in well under this: its few downstream calls are capped by
+# ORDERS_CALL_TIMEOUT_SECONDS (5) and the gateway gives up after 10 s. Failing it is safe even
+# if its submission is still alive: the accept is conditional on RECEIVED, and only an order
+# whose accept took effect executes (pipeline.submit), so that submission answers FAILED too.
+# Until then a retry with the same key is told IDEMPOTENCY_KEY_IN_USE (retryable).
+STALE_RECEIVED = timedelta(seconds=25)
 FILLABLE = (State.ACCEPTED, State.SUBMITTED, State.PARTIALLY_FILLED)
 
 
