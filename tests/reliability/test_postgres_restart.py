@@ -139,7 +139,12 @@ def test_postgres_restarted_under_load_services_recover_without_restart(server, 
     settled = max(recovered.values()) + up
     stuck = {b["idempotencyKey"] for b in load.stuck}
     late = Counter(s for t, _, s in load.events if t > settled + 1)
-    assert set(late) <= {200} | ({409} if stuck else set()), late  # 409: a stuck key's retries
+    assert set(late) <= {200, 409}, late
+    # 409 after recovery: IDEMPOTENCY_KEY_IN_USE, retries of a key whose order the outage
+    # interrupted before its gates were decided. The sweep fails such an order within
+    # STALE_RECEIVED (25 s), so no key stays blocked past the recovery bound.
+    late_409 = [t - up for t, w, s in load.events if w == "submit" and s == 409 and t > up]
+    assert not late_409 or max(late_409) < RECOVERY_BOUND, (max(late_409), stuck)
 
     during: dict[str, Counter] = {}
     for t, what, status in load.events:
