@@ -74,8 +74,12 @@ def test_a_fill_through_the_gateway_is_one_trace(traced):
         assert r.status_code == 200, r.text
         assert r.headers["x-trace-id"] == trace_id
 
-    def complete(spans):
-        return _by(spans, "ledger", "RecordFill", SERVER) and _by(spans, "ledger", kind=CLIENT)
+    def complete(spans):  # the gateway's HTTP span ends last, after the answer is sent
+        return (
+            _by(spans, "ledger", "RecordFill", SERVER)
+            and _by(spans, "ledger", kind=CLIENT)
+            and [s for s in _by(spans, "gateway") if s.parent_id == parent]
+        )
 
     spans = receiver.wait_for(trace_id, complete)
     assert {s.service for s in spans} >= {"gateway", "ledger"}, spans
@@ -153,10 +157,11 @@ def test_one_order_is_one_trace_across_every_service(traced_all):
         assert placed["state"] == "ORDER_STATE_FILLED", placed
         assert placed["traceId"] == trace_id == r.headers["x-trace-id"]
 
-    def complete(spans):
+    def complete(spans):  # the gateway's HTTP span ends last, after the answer is sent
         return (
             _by(spans, "ledger", "RecordFill", SERVER)
             and len([s for s in spans if s.name.startswith("gate.")]) == 4
+            and [s for s in _by(spans, "gateway") if s.parent_id == parent]
         )
 
     spans = receiver.wait_for(trace_id, complete)
