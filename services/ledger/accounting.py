@@ -3,29 +3,34 @@
 The same Book serves recording (starting from the stored rows it needs, loaded on demand)
 and verification (starting from nothing), so the figures kept incrementally and the figures
 recomputed from scratch come from one piece of code.
+
+The Book folds entries into mutable state (lots in a deque, figures in a slotted record,
+bucket sums in lists) and freezes it into the domain's values (Position, Figures, Bucket)
+only when asked. The arithmetic is the domain's (services.ledger.domain: fifo, figures,
+buckets), which stays the specification: tests/unit/ledger/test_book.py checks this fold
+against a fold of the domain's pure functions over random entries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, localcontext
 
 from services.ledger.domain import (
     CTX,
     PERIODS,
     Bucket,
+    DomainError,
     Figures,
-    FillIn,
+    Lot,
     Position,
-    apply_fill,
-    apply_fill_outcome,
-    apply_funding,
     bucket_start,
-    reset_risk,
-    roll_day,
 )
+from services.ledger.domain.fifo import effective, pro_rata
 from services.ledger.model import FILL, Derived, Entry
 
 ACCOUNT = ""  # the scope of the whole account; a bot's scope is its id
@@ -45,39 +50,85 @@ class Loader:
     bucket: Callable[[BucketKey], Bucket | None] = lambda _k: None
 
 
+ZERO = Decimal(0)
+_FIGURES = tuple(f.name for f in dataclasses.fields(Figures))
+
+
+class _Figures:
+    """Figures being folded: the same fields as domain.Figures, changed in place."""
+
+    __slots__ = _FIGURES
+
+    def __init__(self, f: Figures) -> None:
+        for name in _FIGURES:
+            setattr(self, name, getattr(f, name))
+
+    def freeze(self) -> Figures:
+        return Figures(**{name: getattr(self, name) for name in _FIGURES})
+
+    def equity(self) -> Decimal:
+        return self.net_funding + self.realized_pnl - self.fees
+
+    def mark_drawdown(self) -> None:
+        """Raise the peaks to the equity now and record the drawdown seen (_with_drawdown)."""
+        equity = self.net_funding + self.realized_pnl - self.fees
+        if equity > self.risk_peak:
+            self.risk_peak = equity
+        if equity > self.peak:
+            self.peak = equity
+        peak = self.peak
+        if peak > 0:
+            drawdown = (peak - equity) / peak
+            if drawdown > self.max_drawdown:
+                self.max_drawdown = drawdown
+
+
+class _Position:
+    """A position being folded: its side and its open lots as [qty, price, entry fee]."""
+
+    __slots__ = ("side", "lots")
+
+    def __init__(self, p: Position) -> None:
+        self.side = p.side
+        self.lots: deque[list[Decimal]] = deque([lot.qty, lot.price, lot.fee] for lot in p.lots)
+
+    def freeze(self) -> Position:
+        return Position(side=self.side, lots=tuple(Lot(q, p, f) for q, p, f in self.lots))
+
+
+def _utc(ts: datetime, name: str) -> datetime:
+    if ts.tzinfo is UTC:
+        return ts
+    if not isinstance(ts, datetime):
+        raise TypeError(f"{name} must be a datetime")
+    if ts.tzinfo is None or ts.utcoffset() is None:
+        raise DomainError(name, "must be timezone-aware")
+    return ts.astimezone(UTC)
+
+
 @dataclass
 class Book:
     loader: Loader = field(default_factory=Loader)
-    positions: dict[PositionKey, Position] = field(default_factory=dict)
-    figures: dict[FiguresKey, Figures] = field(default_factory=dict)
     # bucket sums accumulate in place ([realized, fees, trades, wins]); see buckets property
     sums: dict[BucketKey, list] = field(default_factory=dict)
     days: dict[DayKey, tuple[datetime, Decimal]] = field(default_factory=dict)
     position_currency: dict[PositionKey, str] = field(default_factory=dict)
     day: datetime | None = None  # UTC midnight of the day the entry being applied was recorded
+    _positions: dict[PositionKey, _Position] = field(default_factory=dict)
+    _figures_: dict[FiguresKey, _Figures] = field(default_factory=dict)
     _starts: dict[tuple, list[tuple[str, datetime]]] = field(default_factory=dict)
 
-    def _bucket_starts(self, at: datetime) -> list[tuple[str, datetime]]:
-        """(period, start) of the daily, weekly and monthly buckets holding ``at``; memoised."""
-        key = (at.year, at.month, at.day, at.utcoffset())
-        starts = self._starts.get(key)
-        if starts is None:
-            starts = self._starts[key] = [(p, bucket_start(at, p)) for p in PERIODS]
-        return starts
+    # --- what the book holds, as the domain's values -----------------------------------------
 
-    def _position(self, key: PositionKey) -> Position:
-        if key not in self.positions:
-            self.positions[key] = self.loader.position(key) or Position(side=0, lots=())
-        return self.positions[key]
+    @property
+    def positions(self) -> dict[PositionKey, Position]:
+        """Every position touched, as it stands."""
+        return {k: p.freeze() for k, p in self._positions.items()}
 
-    def _figures(self, key: FiguresKey) -> Figures:
-        f = self.figures.get(key)
-        if f is None:
-            f = self.loader.figures(key) or Figures()
-        if self.day is not None:
-            f = roll_day(f, self.day)
-        self.figures[key] = f
-        return f
+    @property
+    def figures(self) -> dict[FiguresKey, Figures]:
+        """Every scope's figures touched, as they stand."""
+        return {k: f.freeze() for k, f in self._figures_.items()}
 
     @property
     def buckets(self) -> dict[BucketKey, Bucket]:
@@ -87,16 +138,44 @@ class Book:
             for k, (r, f, t, w) in self.sums.items()
         }
 
-    def _add_to_bucket(self, key: BucketKey, outcome) -> None:
+    # --- folding ---------------------------------------------------------------------------
+
+    def _bucket_starts(self, at: datetime) -> list[tuple[str, datetime]]:
+        """(period, start) of the daily, weekly and monthly buckets holding ``at``; memoised."""
+        key = (at.year, at.month, at.day, at.utcoffset())
+        starts = self._starts.get(key)
+        if starts is None:
+            starts = self._starts[key] = [(p, bucket_start(at, p)) for p in PERIODS]
+        return starts
+
+    def _position(self, key: PositionKey) -> _Position:
+        p = self._positions.get(key)
+        if p is None:
+            p = self._positions[key] = _Position(self.loader.position(key) or Position())
+        return p
+
+    def _figures(self, key: FiguresKey) -> _Figures:
+        """The scope's figures, rolled to the current day (domain.roll_day)."""
+        f = self._figures_.get(key)
+        if f is None:
+            f = self._figures_[key] = _Figures(self.loader.figures(key) or Figures())
+        day = self.day
+        if day is not None and (f.day_start is None or day > f.day_start):
+            f.day_start = day
+            f.day_start_equity = f.equity()
+            f.mark_drawdown()
+        return f
+
+    def _add_to_bucket(self, key: BucketKey, realized, fee, is_trade, won) -> None:
         acc = self.sums.get(key)
         if acc is None:
             b = self.loader.bucket(key) or Bucket(period_start=key[3])
             acc = self.sums[key] = [b.realized_pnl, b.fees, b.trades, b.winning_trades]
-        acc[0] += outcome.realized_pnl
-        acc[1] += outcome.fee_quote
-        if outcome.is_trade:
+        acc[0] += realized
+        acc[1] += fee
+        if is_trade:
             acc[2] += 1
-            if outcome.trade_net is not None and outcome.trade_net > 0:
+            if won:
                 acc[3] += 1
 
     def _scopes(self, bot_id: str) -> list[str]:
@@ -104,52 +183,96 @@ class Book:
 
     def _note_day(self, entry: Entry, day: datetime | None = None) -> None:
         day = day or bucket_start(entry.at, "daily")
-        equity = self._figures((ACCOUNT, entry.currency)).equity
+        equity = self._figures((ACCOUNT, entry.currency)).equity()
         self.days[(entry.currency, day)] = (entry.at, equity)
 
     def apply_baseline(self, key: FiguresKey, at: datetime) -> None:
         """A breaker reset: the scope's risk figures start afresh at its equity now."""
         self.day = bucket_start(at, "daily")
-        self.figures[key] = reset_risk(self._figures(key), self.day)
+        with localcontext(CTX):
+            f = self._figures(key)  # domain.reset_risk
+            equity = f.equity()
+            f.risk_peak = equity
+            f.risk_losses = 0
+            f.day_start = self.day
+            f.day_start_equity = equity
+            f.mark_drawdown()
 
     def apply(self, entry: Entry, recorded_at: datetime) -> Derived:
         self.day = self._bucket_starts(recorded_at)[0][1]
-        if entry.kind == FILL:
-            return self._apply_fill(entry)
-        self._apply_event(entry)
+        with localcontext(CTX):
+            if entry.kind == FILL:
+                return self._apply_fill(entry)
+            self._apply_event(entry)
         return Derived()
 
     def _apply_fill(self, e: Entry) -> Derived:
+        """domain.apply_fill, apply_fill_outcome and add_fill, folded in place."""
         key = (e.bot_id, e.symbol)
-        assert e.price is not None and e.fee is not None
-        outcome = apply_fill(
-            self._position(key),
-            FillIn(
-                side=e.side,
-                amount=e.amount,
-                price=e.price,
-                fee=e.fee,
-                fee_currency=e.fee_currency,
-                fee_quote=e.fee_quote,
-                base=e.base,
-                quote=e.currency,
-            ),
+        price = e.price
+        assert price is not None and e.fee is not None
+        direction, q, fee_quote = effective(
+            e.side, e.amount, price, e.fee, e.fee_currency, e.fee_quote, e.base, e.currency
         )
-        self.positions[key] = outcome.position
+        when = _utc(e.at, "executed_at")
+        pos = self._position(key)
+        lots = pos.lots
+        remaining = q
+        realized = ZERO
+        entry_share = ZERO
+        side = pos.side
+        if side == -direction:  # close lots oldest first, until the fill is used
+            while lots and remaining:
+                lot = lots[0]
+                qty, lot_price, lot_fee = lot
+                take = qty if qty < remaining else remaining  # min(remaining, qty)
+                if take == qty:
+                    share = lot_fee
+                    lots.popleft()
+                else:
+                    share = pro_rata(lot_fee, take, qty)
+                    lot[0] = qty - take
+                    lot[2] = lot_fee - share
+                realized += (price - lot_price) * take * side
+                entry_share += share
+                remaining -= take
+        closed = q - remaining
+        own_share = pro_rata(fee_quote, closed, q)
+        if not lots:
+            pos.side = 0
+        if remaining > 0:
+            lots.append([remaining, price, fee_quote - own_share])
+            pos.side = direction
+        is_trade = closed > 0
+        net = realized - own_share - entry_share if is_trade else None
+        won = is_trade and net > 0
         self.position_currency[key] = e.currency
         starts = self._bucket_starts(e.at)
-        with localcontext(CTX):
-            for scope in self._scopes(e.bot_id):
-                fkey = (scope, e.currency)
-                self.figures[fkey] = apply_fill_outcome(self._figures(fkey), outcome, e.at)
-                for period, start in starts:
-                    self._add_to_bucket((scope, e.currency, period, start), outcome)
+        for scope in self._scopes(e.bot_id):
+            f = self._figures((scope, e.currency))
+            f.realized_pnl += realized
+            f.fees += fee_quote
+            if is_trade:
+                f.trades += 1
+                if net > 0:
+                    f.winning_trades += 1
+                    f.consecutive_losses = f.risk_losses = 0
+                elif net < 0:
+                    f.losing_trades += 1
+                    f.consecutive_losses += 1
+                    f.risk_losses += 1
+                else:
+                    f.consecutive_losses = f.risk_losses = 0  # break-even ends a losing streak
+            first = f.first_trade_at
+            if first is None or when < first:
+                f.first_trade_at = when
+            f.mark_drawdown()
+            for period, start in starts:
+                self._add_to_bucket(
+                    (scope, e.currency, period, start), realized, fee_quote, is_trade, won
+                )
         self._note_day(e, starts[0][1])
-        return Derived(
-            realized_pnl=outcome.realized_pnl,
-            net_pnl=outcome.trade_net if outcome.is_trade else None,
-            fee_value=outcome.fee_quote,
-        )
+        return Derived(realized_pnl=realized, net_pnl=net, fee_value=fee_quote)
 
     def _apply_event(self, e: Entry) -> None:
         t = e.event_type
@@ -164,7 +287,36 @@ class Book:
         else:
             raise ValueError(f"unknown event type {t}")
         for scope, delta in deltas.items():
-            fkey = (scope, e.currency)
-            self.figures[fkey] = apply_funding(self._figures(fkey), delta)
+            if not isinstance(delta, Decimal) or not delta.is_finite():
+                raise DomainError("amount", "funding delta must be a finite Decimal")
+            f = self._figures((scope, e.currency))  # domain.apply_funding
+            f.net_funding += delta
+            f.peak += delta
+            f.risk_peak += delta
+            f.day_start_equity += delta
+            f.mark_drawdown()
         if ACCOUNT in deltas:
             self._note_day(e)
+
+
+def touched_keys(
+    batch: Iterable[Entry],
+) -> tuple[list[PositionKey], list[FiguresKey], list[BucketKey]]:
+    """The positions, figures and buckets that applying these entries may read."""
+    pos: dict[PositionKey, None] = {}
+    figs: dict[FiguresKey, None] = {}
+    bks: dict[BucketKey, None] = {}
+    starts: dict[tuple, list[tuple[str, datetime]]] = {}
+    for e in batch:
+        scopes = [ACCOUNT, e.bot_id] if e.bot_id else [ACCOUNT]
+        for scope in scopes:
+            figs[(scope, e.currency)] = None
+        if e.kind == FILL:
+            pos[(e.bot_id, e.symbol)] = None
+            day = (e.at.year, e.at.month, e.at.day, e.at.utcoffset())
+            if day not in starts:
+                starts[day] = [(p, bucket_start(e.at, p)) for p in PERIODS]
+            for period, start in starts[day]:
+                for scope in scopes:
+                    bks[(scope, e.currency, period, start)] = None
+    return list(pos), list(figs), list(bks)

@@ -13,7 +13,7 @@ from decimal import Decimal, localcontext
 from services.common.db import Database
 from services.common.errors import already_exists, invalid, not_found
 from services.ledger import store
-from services.ledger.accounting import ACCOUNT, Book
+from services.ledger.accounting import ACCOUNT, Book, touched_keys
 from services.ledger.domain import (
     CTX,
     GENESIS,
@@ -26,7 +26,7 @@ from services.ledger.domain import (
     countdown,
     entry_hash,
 )
-from services.ledger.model import EVENT, FILL, Entry, Recorded
+from services.ledger.model import EVENT, FILL, Derived, Entry, Recorded
 
 Clock = Callable[[], datetime]
 
@@ -111,7 +111,8 @@ class LedgerService:
                 k: store.row_to_recorded(r)
                 for k, r in store.find_by_ids(conn, user_id, ids).items()
             }
-            book = Book(loader=store.db_loader(conn, user_id))
+            fresh = [n.entry for n in batch if n.entry.entry_id not in known]
+            book = Book(loader=store.db_loader(conn, user_id, *touched_keys(fresh)))
             results: list[Recorded] = []
             new: list[Recorded] = []
             for item in batch:
@@ -295,33 +296,40 @@ class LedgerService:
         book = Book()
         prev = GENESIS
         count = 0
+        n_entry = len(store.ENTRY_FIELDS)
         with self.db.read() as conn:
+            store.snapshot(conn)
             baselines = store.all_baselines(conn, user_id)
+            after = {b.after_sequence for b in baselines}
             _apply_baselines(book, baselines, 0)
-            for row in store.iter_all_entries(conn, user_id):
+            for row in store.entry_rows(conn, user_id):
                 count += 1
-                rec = store.row_to_recorded(row)
-                s = rec.sequence
+                entry = Entry(*row[:n_entry])
+                s, prev_hash, hash_, stored_text, recorded_at, realized, net, fee_value = row[
+                    n_entry:
+                ]
                 if s != count:
                     problems.append(f"sequence {s}: expected {count} (gap or reorder)")
-                text = canonical(rec.entry.canonical_fields())
-                if text != rec.canonical:
+                text = canonical(entry.canonical_fields())
+                if text != stored_text:
                     problems.append(f"sequence {s}: stored fields differ from their canonical form")
-                if rec.prev_hash != prev:
+                if prev_hash != prev:
                     problems.append(f"sequence {s}: prev_hash does not link to the entry before")
                 h = entry_hash(prev, s, text)
-                if h != rec.hash:
+                if h != hash_:
                     problems.append(f"sequence {s}: hash mismatch")
                 prev = h
                 try:
-                    derived = book.apply(rec.entry, rec.recorded_at)
+                    derived = book.apply(entry, recorded_at)
                 except DomainError as exc:  # a changed row may no longer be a valid entry
                     problems.append(f"sequence {s}: cannot be applied: {exc}")
                     continue
                 finally:
-                    _apply_baselines(book, baselines, s)
-                if derived != rec.derived:
-                    problems.append(f"sequence {s}: derived PnL {rec.derived} != {derived}")
+                    if s in after:
+                        _apply_baselines(book, baselines, s)
+                stored = Derived(realized, net, fee_value)
+                if derived != stored:
+                    problems.append(f"sequence {s}: derived PnL {stored} != {derived}")
             state = store.all_state(conn, user_id)
             head = store.head_row(conn, user_id)
         if head is not None and (head[0] != count or head[1] != prev):

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal, localcontext
 
-from sqlalchemy import ARRAY, Connection, Row, String, and_, any_, bindparam, select
+from sqlalchemy import (
+    ARRAY,
+    Connection,
+    Row,
+    String,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.ledger.accounting import Book, BucketKey, FiguresKey, Loader, PositionKey
@@ -52,12 +64,22 @@ def save_head(conn: Connection, user_id: str, sequence: int, hash_: str) -> None
 def find_by_ids(conn: Connection, user_id: str, entry_ids: Sequence[str]) -> dict[str, Row]:
     found: dict[str, Row] = {}
     ids = list(dict.fromkeys(entry_ids))
+    if not ids:
+        return found
     if conn.dialect.name == "postgresql":
-        # one array parameter: cheaper to send and plan than a long IN list
-        q = select(entries).where(
-            entries.c.user_id == user_id,
-            entries.c.entry_id == any_(bindparam("ids", ids, type_=ARRAY(String))),
+        # One array parameter, and one probe of the (user_id, entry_id) index per id: the
+        # LATERAL subquery with LIMIT 1 is not flattened into a join, so the plan stays a
+        # nested loop of index look-ups even while the table's statistics lag behind its
+        # growth (a plain "entry_id = ANY(...)" was planned as a scan of all the user's rows).
+        ids_param = bindparam("ids", ids, type_=ARRAY(String))
+        wanted = select(func.unnest(ids_param).column_valued("id")).subquery("wanted")
+        one = (
+            select(entries)
+            .where(entries.c.user_id == user_id, entries.c.entry_id == wanted.c.id)
+            .limit(1)
+            .lateral("e")
         )
+        q = select(one).select_from(wanted.join(one, true()))
         return {row.entry_id: row for row in conn.execute(q)}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
@@ -104,47 +126,112 @@ def row_to_recorded(row: Row, replayed: bool = False) -> Recorded:
     )
 
 
-def insert_entries(conn: Connection, recorded: Iterable[Recorded]) -> None:
-    rows = []
-    for r in recorded:
-        e = r.entry
-        rows.append(
-            {
-                "user_id": e.user_id,
-                "sequence": r.sequence,
-                "entry_id": e.entry_id,
-                "kind": e.kind,
-                "bot_id": e.bot_id,
-                "at": e.at,
-                "recorded_at": r.recorded_at,
-                "exchange": e.exchange or None,
-                "symbol": e.symbol or None,
-                "side": e.side or None,
-                "price": e.price,
-                "fee": e.fee,
-                "fee_currency": e.fee_currency or None,
-                "fee_quote": e.fee_quote,
-                "order_id": e.order_id or None,
-                "source": e.source or None,
-                "event_type": e.event_type or None,
-                "description": e.description or None,
-                "corrects": e.corrects or None,
-                "amount": e.amount,
-                "currency": e.currency,
-                "realized_pnl": r.derived.realized_pnl,
-                "net_pnl": r.derived.net_pnl,
-                "fee_value": r.derived.fee_value,
-                "canonical": r.canonical,
-                "prev_hash": r.prev_hash,
-                "hash": r.hash,
-            }
-        )
-    if rows:
-        conn.execute(entries.insert(), rows)
+_ENTRY_COLUMNS = (
+    "user_id",
+    "sequence",
+    "entry_id",
+    "kind",
+    "bot_id",
+    "at",
+    "recorded_at",
+    "exchange",
+    "symbol",
+    "side",
+    "price",
+    "fee",
+    "fee_currency",
+    "fee_quote",
+    "order_id",
+    "source",
+    "event_type",
+    "description",
+    "corrects",
+    "amount",
+    "currency",
+    "realized_pnl",
+    "net_pnl",
+    "fee_value",
+    "canonical",
+    "prev_hash",
+    "hash",
+)
+COPY_FROM = 50  # batches this large go to PostgreSQL by COPY; smaller ones by INSERT
 
 
-def db_loader(conn: Connection, user_id: str) -> Loader:
+def _entry_row(r: Recorded) -> tuple:
+    e = r.entry
+    return (
+        e.user_id,
+        r.sequence,
+        e.entry_id,
+        e.kind,
+        e.bot_id,
+        _aware(e.at),
+        _aware(r.recorded_at),
+        e.exchange or None,
+        e.symbol or None,
+        e.side or None,
+        e.price,
+        e.fee,
+        e.fee_currency or None,
+        e.fee_quote,
+        e.order_id or None,
+        e.source or None,
+        e.event_type or None,
+        e.description or None,
+        e.corrects or None,
+        e.amount,
+        e.currency,
+        r.derived.realized_pnl,
+        r.derived.net_pnl,
+        r.derived.fee_value,
+        r.canonical,
+        r.prev_hash,
+        r.hash,
+    )
+
+
+def _aware(ts: datetime) -> datetime:
+    if ts.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return ts
+
+
+def insert_entries(conn: Connection, recorded: Sequence[Recorded]) -> None:
+    """Append the entries: COPY on PostgreSQL for a batch, INSERT otherwise.
+
+    Both go through the same transaction (COPY on the unit of work's own connection), so
+    the entries commit with the head and the figures or not at all.
+    """
+    if not recorded:
+        return
+    rows = [_entry_row(r) for r in recorded]
+    if conn.dialect.name == "postgresql" and len(rows) >= COPY_FROM:
+        names = ", ".join(_ENTRY_COLUMNS)
+        with conn.connection.driver_connection.cursor() as cur:
+            with cur.copy(f"COPY entries ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return
+    conn.execute(entries.insert(), [dict(zip(_ENTRY_COLUMNS, row, strict=True)) for row in rows])
+
+
+def db_loader(
+    conn: Connection,
+    user_id: str,
+    positions_: Sequence[PositionKey] = (),
+    figures_: Sequence[FiguresKey] = (),
+    buckets_: Sequence[BucketKey] = (),
+) -> Loader:
+    """A Loader reading the user's stored state: the keys named here in three queries up
+    front (found or known to be absent), any other key with a query of its own."""
+    known_positions = _read_positions(conn, user_id, positions_)
+    known_figures = _read_figures(conn, user_id, figures_)
+    known_buckets = _read_buckets(conn, user_id, buckets_)
+
     def position(key: PositionKey) -> Position | None:
+        if key in known_positions:
+            return known_positions[key]
         q = select(positions.c.lots).where(
             positions.c.user_id == user_id,
             positions.c.bot_id == key[0],
@@ -154,9 +241,13 @@ def db_loader(conn: Connection, user_id: str) -> Loader:
         return None if lots is None else Position.from_json(lots)
 
     def figs(key: FiguresKey) -> Figures | None:
+        if key in known_figures:
+            return known_figures[key]
         return load_figures(conn, user_id, key[0], key[1])
 
     def bucket(key: BucketKey) -> Bucket | None:
+        if key in known_buckets:
+            return known_buckets[key]
         q = select(buckets).where(
             buckets.c.user_id == user_id,
             buckets.c.scope == key[0],
@@ -168,6 +259,48 @@ def db_loader(conn: Connection, user_id: str) -> Loader:
         return None if row is None else _row_to_bucket(row)
 
     return Loader(position=position, figures=figs, bucket=bucket)
+
+
+def _read_positions(conn: Connection, user_id: str, keys: Sequence[PositionKey]) -> dict:
+    out: dict[PositionKey, Position | None] = dict.fromkeys(keys)
+    if keys:
+        q = select(positions.c.bot_id, positions.c.symbol, positions.c.lots).where(
+            positions.c.user_id == user_id,
+            tuple_(positions.c.bot_id, positions.c.symbol).in_(list(out)),
+        )
+        for r in conn.execute(q):
+            out[(r.bot_id, r.symbol)] = Position.from_json(r.lots)
+    return out
+
+
+def _read_figures(conn: Connection, user_id: str, keys: Sequence[FiguresKey]) -> dict:
+    out: dict[FiguresKey, Figures | None] = dict.fromkeys(keys)
+    if keys:
+        q = select(figures.c.scope, figures.c.currency, figures.c.data).where(
+            figures.c.user_id == user_id,
+            tuple_(figures.c.scope, figures.c.currency).in_(list(out)),
+        )
+        for r in conn.execute(q):
+            out[(r.scope, r.currency)] = Figures.from_json(r.data)
+    return out
+
+
+def _read_buckets(conn: Connection, user_id: str, keys: Sequence[BucketKey]) -> dict:
+    out: dict[BucketKey, Bucket | None] = dict.fromkeys(keys)
+    if keys:
+        b = buckets.c
+        q = select(buckets).where(
+            b.user_id == user_id,
+            or_(
+                *(
+                    and_(b.scope == s, b.currency == c, b.period == p, b.period_start == t)
+                    for s, c, p, t in out
+                )
+            ),
+        )
+        for r in conn.execute(q):
+            out[(r.scope, r.currency, r.period, r.period_start)] = _row_to_bucket(r)
+    return out
 
 
 def _row_to_bucket(row: Row) -> Bucket:
@@ -340,6 +473,84 @@ def iter_all_entries(conn: Connection, user_id: str, batch: int = 5000) -> Itera
         if len(rows) < batch:
             return
         after = rows[-1].sequence
+
+
+# The columns of an entry in the order of Entry's fields, then what was stored with it.
+ENTRY_FIELDS = (
+    "kind",
+    "entry_id",
+    "user_id",
+    "bot_id",
+    "at",
+    "amount",
+    "currency",
+    "exchange",
+    "symbol",
+    "side",
+    "price",
+    "fee",
+    "fee_currency",
+    "fee_quote",
+    "order_id",
+    "source",
+    "event_type",
+    "description",
+    "corrects",
+)
+STORED_FIELDS = (
+    "sequence",
+    "prev_hash",
+    "hash",
+    "canonical",
+    "recorded_at",
+    "realized_pnl",
+    "net_pnl",
+    "fee_value",
+)
+_TEXT_OR_EMPTY = tuple(
+    i
+    for i, name in enumerate(ENTRY_FIELDS)
+    if name in ("exchange", "symbol", "side", "fee_currency", "order_id", "source")
+    or name in ("event_type", "description", "corrects")
+)
+
+
+def snapshot(conn: Connection) -> None:
+    """Make the rest of this read transaction see one snapshot (PostgreSQL; SQLite's read
+    transaction already does). Must come first in the transaction."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+
+
+def entry_rows(conn: Connection, user_id: str, batch: int = 5000) -> Iterator[tuple]:
+    """Every entry of the user in sequence order as a tuple: ENTRY_FIELDS (text columns that
+    are NULL given as ""), then STORED_FIELDS. Money as Decimal, times as UTC datetimes.
+
+    PostgreSQL: one server-side cursor straight from the driver (no per-row ORM work);
+    SQLite: through the column types, which turn its text back into Decimal and datetime.
+    """
+    names = ENTRY_FIELDS + STORED_FIELDS
+    if conn.dialect.name == "postgresql":
+        at, recorded_at = names.index("at"), names.index("recorded_at")
+        sql = f"SELECT {', '.join(names)} FROM entries WHERE user_id = %s ORDER BY sequence"
+        with conn.connection.driver_connection.cursor(name="ledger_verify") as cur:
+            cur.itersize = batch
+            cur.execute(sql, (user_id,))
+            for raw in cur:
+                row = list(raw)
+                for i in _TEXT_OR_EMPTY:
+                    if row[i] is None:
+                        row[i] = ""
+                row[at] = row[at].astimezone(UTC)
+                row[recorded_at] = row[recorded_at].astimezone(UTC)
+                yield tuple(row)
+        return
+    for r in iter_all_entries(conn, user_id, batch):
+        row = [getattr(r, name) for name in names]
+        for i in _TEXT_OR_EMPTY:
+            if row[i] is None:
+                row[i] = ""
+        yield tuple(row)
 
 
 def all_state(conn: Connection, user_id: str) -> dict[str, dict]:

@@ -17,6 +17,8 @@ from .money import fmt
 __all__ = ["GENESIS", "canonical", "entry_hash", "verify_chain"]
 
 GENESIS = "0" * 64
+_encode = json.encoder.encode_basestring  # what json.dumps uses with ensure_ascii=False
+_ORDERS: dict[tuple, list[tuple[str, str]]] = {}  # key layout -> sorted (key, encoded "key":)
 
 
 def _plain(value: object, path: str) -> object:
@@ -51,6 +53,9 @@ def canonical(fields: Mapping[str, object]) -> str:
     """Deterministic JSON of an entry's fields: sorted keys, no whitespace, no floats."""
     if not isinstance(fields, Mapping):
         raise TypeError("canonical expects a mapping")
+    fast = _flat(fields)
+    if fast is not None:
+        return fast
     plain = {}
     for key, value in fields.items():
         kind = type(value)
@@ -63,6 +68,36 @@ def canonical(fields: Mapping[str, object]) -> str:
         if type(key) is not str:
             raise TypeError(f"fields: keys must be str, not {type(key).__name__}")
     return json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _flat(fields: Mapping[str, object]) -> str | None:
+    """canonical() of fields whose values are all str, None, Decimal or UTC datetime, built
+    directly (the same text json.dumps gives, with json's own string encoder); None for any
+    other mapping, which then takes the general path."""
+    layout = tuple(fields)
+    order = _ORDERS.get(layout)
+    if order is None:
+        if not all(type(k) is str for k in layout):
+            return None
+        order = [(k, f"{_encode(k)}:") for k in sorted(layout)]
+        if len(_ORDERS) < 64:  # entries have a few layouts; anything else is not kept
+            _ORDERS[layout] = order
+    parts = []
+    for key, prefix in order:
+        value = fields[key]
+        kind = type(value)
+        if kind is str:
+            parts.append(prefix + _encode(value))
+        elif value is None:
+            parts.append(prefix + "null")
+        elif kind is Decimal:
+            parts.append(f'{prefix}"{fmt(value)}"')  # digits, sign and point: nothing to escape
+        elif kind is datetime and value.tzinfo is UTC:
+            iso = value.replace(tzinfo=None).isoformat(timespec="microseconds")
+            parts.append(f'{prefix}"{iso}Z"')
+        else:
+            return None
+    return "{" + ",".join(parts) + "}"
 
 
 def entry_hash(prev_hash: str, sequence: int, canonical_fields: str) -> str:

@@ -14,7 +14,16 @@ from decimal import Decimal, localcontext
 
 from .money import CTX, DomainError, fmt, to_decimal
 
-__all__ = ["SHARE_EXPONENT", "FillIn", "FillOutcome", "Lot", "Position", "apply_fill"]
+__all__ = [
+    "SHARE_EXPONENT",
+    "FillIn",
+    "FillOutcome",
+    "Lot",
+    "Position",
+    "apply_fill",
+    "effective",
+    "pro_rata",
+]
 
 ZERO = Decimal(0)
 # Pro-rata fee shares are rounded half-even to 18 decimal places (or to the fee's own scale
@@ -119,7 +128,7 @@ class FillOutcome:
     entry_fee_share: Decimal  # entry fees of closed lots
 
 
-def _pro_rata(total: Decimal, part: Decimal, whole: Decimal) -> Decimal:
+def pro_rata(total: Decimal, part: Decimal, whole: Decimal) -> Decimal:
     """total * part / whole, rounded to the share scale; all of it when part == whole."""
     if part == whole:
         return total
@@ -133,39 +142,65 @@ def _pro_rata(total: Decimal, part: Decimal, whole: Decimal) -> Decimal:
 
 def _effective(fill: FillIn) -> tuple[int, Decimal, Decimal]:
     """Validate a fill; return (direction, effective quantity q, fee valued in quote)."""
-    side = fill.side.upper() if isinstance(fill.side, str) else fill.side
+    return effective(
+        fill.side,
+        fill.amount,
+        fill.price,
+        fill.fee,
+        fill.fee_currency,
+        fill.fee_quote,
+        fill.base,
+        fill.quote,
+    )
+
+
+def effective(
+    side: str,
+    amount: Decimal,
+    price: Decimal,
+    fee: Decimal,
+    fee_currency: str,
+    fee_quote: Decimal | None,
+    base: str,
+    quote: str,
+) -> tuple[int, Decimal, Decimal]:
+    """A fill's fields validated: (direction, effective quantity q, fee valued in quote).
+
+    Runs in the caller's decimal context (``apply_fill`` and the ledger's Book use CTX).
+    """
+    side = side.upper() if isinstance(side, str) else side
     if side not in ("BUY", "SELL"):
         raise DomainError("side", "must be BUY or SELL")
     direction = 1 if side == "BUY" else -1
-    if _require_decimal(fill.amount, "amount") <= 0:
+    if _require_decimal(amount, "amount") <= 0:
         raise DomainError("amount", "must be > 0")
-    if _require_decimal(fill.price, "price") <= 0:
+    if _require_decimal(price, "price") <= 0:
         raise DomainError("price", "must be > 0")
-    if _require_decimal(fill.fee, "fee") < 0:
+    if _require_decimal(fee, "fee") < 0:
         raise DomainError("fee", "must be >= 0")
-    base, quote = fill.base.strip().upper(), fill.quote.strip().upper()
+    base, quote = base.strip().upper(), quote.strip().upper()
     if not base or not quote or base == quote:
         raise DomainError("symbol", "base and quote must be two different currencies")
-    currency = (fill.fee_currency or "").strip().upper()
-    q = fill.amount
-    if fill.fee.is_zero():
-        fee_quote = ZERO
+    currency = (fee_currency or "").strip().upper()
+    q = amount
+    if fee.is_zero():
+        value = ZERO
     elif currency == quote:
-        fee_quote = fill.fee
+        value = fee
     elif currency == base:
-        fee_quote = fill.price * fill.fee
-        q = fill.amount - fill.fee * direction  # a buy gets less, a sell gives up more
+        value = price * fee
+        q = amount - fee * direction  # a buy gets less, a sell gives up more
         if q <= 0:
             raise DomainError("fee", "a base-currency fee must be smaller than the amount bought")
     elif not currency:
         raise DomainError("fee_currency", "required when the fee is not zero")
     else:
-        if fill.fee_quote is None:
+        if fee_quote is None:
             raise DomainError("fee_quote", f"a fee in {currency} needs its value in {quote}")
-        fee_quote = _require_decimal(fill.fee_quote, "fee_quote")
-        if fee_quote < 0:
+        value = _require_decimal(fee_quote, "fee_quote")
+        if value < 0:
             raise DomainError("fee_quote", "must be >= 0")
-    return direction, q, fee_quote
+    return direction, q, value
 
 
 def apply_fill(position: Position, fill: FillIn) -> FillOutcome:
@@ -185,7 +220,7 @@ def apply_fill(position: Position, fill: FillIn) -> FillOutcome:
                 if take == lot.qty:
                     share = lot.fee
                 else:
-                    share = _pro_rata(lot.fee, take, lot.qty)
+                    share = pro_rata(lot.fee, take, lot.qty)
                     kept.append(Lot(lot.qty - take, lot.price, lot.fee - share))
                 # long lot (side +1): (fill - entry) * qty; short lot: (entry - fill) * qty
                 realized += (fill.price - lot.price) * take * position.side
@@ -194,7 +229,7 @@ def apply_fill(position: Position, fill: FillIn) -> FillOutcome:
                 index += 1
         kept.extend(lots[index:])  # the lots this fill does not touch, unchanged
         closed = q - remaining
-        own_share = _pro_rata(fee_quote, closed, q)
+        own_share = pro_rata(fee_quote, closed, q)
         side = position.side if kept else 0
         if remaining > 0:
             kept.append(Lot(remaining, fill.price, fee_quote - own_share))

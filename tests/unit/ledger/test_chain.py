@@ -1,12 +1,15 @@
 """Canonical fields and the SHA-256 hash chain of ledger entries."""
 
 import hashlib
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from services.ledger.domain import GENESIS, canonical, entry_hash, verify_chain
+from services.ledger.domain import GENESIS, canonical, entry_hash, fmt, verify_chain
 
 
 def test_canonical_sorts_keys_and_has_no_whitespace():
@@ -102,3 +105,39 @@ def test_a_gap_is_reported():
 def test_a_chain_must_start_at_one():
     rows = build_chain(ENTRIES)[1:]
     assert any("gap" in p for p in verify_chain(rows))
+
+
+_scalars = st.one_of(
+    st.text(),
+    st.none(),
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.datetimes(timezones=st.just(UTC)),
+    st.datetimes(timezones=st.just(timezone(timedelta(hours=-5)))),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(st.text(), _scalars, max_size=12))
+def test_canonical_is_json_dumps_of_the_plain_values(fields):
+    """Whatever path canonical takes, its text is json.dumps of the fields with Decimals as
+    canonical strings and datetimes as UTC ISO-8601 with a Z (quotes, control characters and
+    non-ASCII text included)."""
+
+    def plain(v):
+        if isinstance(v, D):
+            return fmt(v)
+        if isinstance(v, datetime):
+            u = v.astimezone(UTC)
+            return (
+                f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:"
+                f"{u.second:02d}.{u.microsecond:06d}Z"
+            )
+        return v
+
+    expected = json.dumps(
+        {k: plain(v) for k, v in fields.items()},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    assert canonical(fields) == expected
