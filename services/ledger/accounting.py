@@ -14,6 +14,7 @@ against a fold of the domain's pure functions over random entries.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from services.ledger.domain import (
     Lot,
     Position,
     bucket_start,
+    fmt,
 )
 from services.ledger.domain.fifo import effective, pro_rata
 from services.ledger.model import FILL, Derived, Entry
@@ -45,7 +47,8 @@ DayKey = tuple[str, datetime]  # currency, day
 class Loader:
     """Where a Book finds state it does not hold yet (the database, or nothing)."""
 
-    position: Callable[[PositionKey], Position | None] = lambda _k: None
+    # a position as stored: the JSON text of Position.to_json
+    position: Callable[[PositionKey], str | None] = lambda _k: None
     figures: Callable[[FiguresKey], Figures | None] = lambda _k: None
     bucket: Callable[[BucketKey], Bucket | None] = lambda _k: None
 
@@ -69,18 +72,20 @@ class _Figures:
     def equity(self) -> Decimal:
         return self.net_funding + self.realized_pnl - self.fees
 
-    def mark_drawdown(self) -> None:
-        """Raise the peaks to the equity now and record the drawdown seen (_with_drawdown)."""
+    def mark_drawdown(self) -> Decimal:
+        """Raise the peaks to the equity now and record the drawdown seen (_with_drawdown);
+        return the equity."""
         equity = self.net_funding + self.realized_pnl - self.fees
         if equity > self.risk_peak:
             self.risk_peak = equity
-        if equity > self.peak:
-            self.peak = equity
         peak = self.peak
-        if peak > 0:
+        if equity >= peak:
+            self.peak = equity  # at the peak: a drawdown of 0, never above the max seen
+        elif peak > 0:
             drawdown = (peak - equity) / peak
             if drawdown > self.max_drawdown:
                 self.max_drawdown = drawdown
+        return equity
 
 
 class _Position:
@@ -88,12 +93,52 @@ class _Position:
 
     __slots__ = ("side", "lots")
 
-    def __init__(self, p: Position) -> None:
-        self.side = p.side
-        self.lots: deque[list[Decimal]] = deque([lot.qty, lot.price, lot.fee] for lot in p.lots)
+    def __init__(self, side: int = 0, lots: Iterable[list[Decimal]] = ()) -> None:
+        self.side = side
+        self.lots: deque[list[Decimal]] = deque(lots)
+
+    @classmethod
+    def from_json(cls, text: str) -> _Position:
+        """A stored position (Position.to_json), read without building a Lot per lot."""
+        try:
+            data = json.loads(text)
+            side = data["side"]
+            lots = [
+                [_stored(r["qty"]), _stored(r["price"]), _stored(r["fee"])] for r in data["lots"]
+            ]
+        except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
+            raise DomainError("position", f"malformed position JSON: {exc}") from exc
+        if type(side) is not int or side not in (-1, 0, 1) or (side == 0) != (not lots):
+            raise DomainError("position", "malformed position JSON: side")
+        if any(q <= 0 or p <= 0 or f < 0 for q, p, f in lots):
+            raise DomainError("position", "malformed position JSON: a lot out of range")
+        return cls(side, lots)
 
     def freeze(self) -> Position:
         return Position(side=self.side, lots=tuple(Lot(q, p, f) for q, p, f in self.lots))
+
+    def to_json(self) -> str:
+        """The same text as Position.to_json (sorted keys; fmt gives digits, sign, point)."""
+        lots = ",".join(
+            f'{{"fee":"{fmt(f)}","price":"{fmt(p)}","qty":"{fmt(q)}"}}' for q, p, f in self.lots
+        )
+        return f'{{"lots":[{lots}],"side":{self.side}}}'
+
+    def amount_and_cost(self) -> tuple[Decimal, Decimal]:
+        """Signed open amount (Position.amount) and the sum of qty * price of the lots."""
+        with localcontext(CTX):
+            amount = sum((q for q, _p, _f in self.lots), ZERO) * self.side
+            cost = sum((q * p for q, p, _f in self.lots), ZERO)
+        return amount, cost
+
+
+def _stored(text: object) -> Decimal:
+    if type(text) is not str:
+        raise TypeError("a lot's numbers are decimal strings")
+    d = Decimal(text)
+    if not d.is_finite():
+        raise ValueError(f"not a finite number: {text!r}")
+    return d
 
 
 def _utc(ts: datetime, name: str) -> datetime:
@@ -151,8 +196,15 @@ class Book:
     def _position(self, key: PositionKey) -> _Position:
         p = self._positions.get(key)
         if p is None:
-            p = self._positions[key] = _Position(self.loader.position(key) or Position())
+            stored = self.loader.position(key)
+            p = self._positions[key] = (
+                _Position() if stored is None else _Position.from_json(stored)
+            )
         return p
+
+    def position_rows(self) -> list[tuple[PositionKey, str, Decimal, Decimal]]:
+        """Every position touched: (key, its JSON, signed amount, cost), ready to store."""
+        return [(k, p.to_json(), *p.amount_and_cost()) for k, p in self._positions.items()]
 
     def _figures(self, key: FiguresKey) -> _Figures:
         """The scope's figures, rolled to the current day (domain.roll_day)."""
@@ -166,17 +218,11 @@ class Book:
             f.mark_drawdown()
         return f
 
-    def _add_to_bucket(self, key: BucketKey, realized, fee, is_trade, won) -> None:
-        acc = self.sums.get(key)
-        if acc is None:
-            b = self.loader.bucket(key) or Bucket(period_start=key[3])
-            acc = self.sums[key] = [b.realized_pnl, b.fees, b.trades, b.winning_trades]
-        acc[0] += realized
-        acc[1] += fee
-        if is_trade:
-            acc[2] += 1
-            if won:
-                acc[3] += 1
+    def _bucket(self, key: BucketKey) -> list:
+        """The sums of a bucket not touched yet: [realized, fees, trades, wins] as stored."""
+        b = self.loader.bucket(key) or Bucket(period_start=key[3])
+        acc = self.sums[key] = [b.realized_pnl, b.fees, b.trades, b.winning_trades]
+        return acc
 
     def _scopes(self, bot_id: str) -> list[str]:
         return [ACCOUNT, bot_id] if bot_id else [ACCOUNT]
@@ -246,10 +292,13 @@ class Book:
         is_trade = closed > 0
         net = realized - own_share - entry_share if is_trade else None
         won = is_trade and net > 0
-        self.position_currency[key] = e.currency
+        currency = e.currency
+        self.position_currency[key] = currency
         starts = self._bucket_starts(e.at)
+        sums = self.sums
+        account_equity = ZERO
         for scope in self._scopes(e.bot_id):
-            f = self._figures((scope, e.currency))
+            f = self._figures((scope, currency))
             f.realized_pnl += realized
             f.fees += fee_quote
             if is_trade:
@@ -266,12 +315,21 @@ class Book:
             first = f.first_trade_at
             if first is None or when < first:
                 f.first_trade_at = when
-            f.mark_drawdown()
+            equity = f.mark_drawdown()
+            if scope == ACCOUNT:
+                account_equity = equity
             for period, start in starts:
-                self._add_to_bucket(
-                    (scope, e.currency, period, start), realized, fee_quote, is_trade, won
-                )
-        self._note_day(e, starts[0][1])
+                bkey = (scope, currency, period, start)
+                acc = sums.get(bkey)
+                if acc is None:
+                    acc = self._bucket(bkey)
+                acc[0] += realized
+                acc[1] += fee_quote
+                if is_trade:
+                    acc[2] += 1
+                    if won:
+                        acc[3] += 1
+        self.days[(currency, starts[0][1])] = (e.at, account_equity)  # the account's equity now
         return Derived(realized_pnl=realized, net_pnl=net, fee_value=fee_quote)
 
     def _apply_event(self, e: Entry) -> None:

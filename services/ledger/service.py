@@ -12,11 +12,10 @@ from decimal import Decimal, localcontext
 
 from services.common.db import Database
 from services.common.errors import already_exists, invalid, not_found
-from services.ledger import store
+from services.ledger import store, verify
 from services.ledger.accounting import ACCOUNT, Book, touched_keys
 from services.ledger.domain import (
     CTX,
-    GENESIS,
     Bucket,
     Countdown,
     DomainError,
@@ -100,45 +99,99 @@ class LedgerService:
     # --- recording -------------------------------------------------------------------------
 
     def record(self, user_id: str, batch: Sequence[NewEntry]) -> list[Recorded]:
-        """Record entries in order, each exactly once by its id, in one transaction."""
+        """Record entries in order, each exactly once by its id, in one transaction.
+
+        Two passes: the entries are applied to the book first (every stored row they need
+        was read up front); then each gets its sequence, canonical text and hash and goes to
+        the database as it is made, so the database takes the rows in while the rest are
+        hashed. An id given twice in one batch is the same entry twice: the second is a
+        replay of the first, checked once the first has its canonical text.
+
+        The user's head row is locked first, so one user's batches are recorded one at a
+        time, by any number of processes; which of a batch's ids are stored already is then
+        known for certain: looked up, or (for a batch streamed by COPY) found by the unique
+        index refusing the batch, which is then recorded again knowing them.
+        """
         now = self.clock()
         with self.db.write() as conn:
-            seq, prev = store.lock_head(conn, user_id)
-            ids = [n.entry.entry_id for n in batch] + [
-                n.entry.corrects for n in batch if n.entry.corrects
-            ]
-            known = {
-                k: store.row_to_recorded(r)
-                for k, r in store.find_by_ids(conn, user_id, ids).items()
-            }
-            fresh = [n.entry for n in batch if n.entry.entry_id not in known]
-            book = Book(loader=store.db_loader(conn, user_id, *touched_keys(fresh)))
-            results: list[Recorded] = []
-            new: list[Recorded] = []
-            for item in batch:
-                e = item.entry
-                old = known.get(e.entry_id)
-                if old is not None:
-                    results.append(self._replay(old, item))
-                    continue
-                if e.kind == EVENT and e.corrects and e.corrects not in known:
-                    raise invalid(f"{item.path}corrects", f"no entry {e.corrects!r} to correct")
+            head = store.lock_head(conn, user_id)
+            corrects = [n.entry.corrects for n in batch if n.entry.corrects]
+            if store.streams(conn, len(batch)):
+                # A batch that goes by COPY is written without looking its ids up first:
+                # the unique index on (user, entry id) refuses it if one is stored already,
+                # and then it is recorded again, knowing what is stored (a retried batch).
                 try:
-                    derived = book.apply(e, now)
-                except DomainError as exc:
-                    raise invalid(f"{item.path}{exc.field}", exc.message) from None
-                seq += 1
-                text = canonical(e.canonical_fields())
-                h = entry_hash(prev, seq, text)
-                rec = Recorded(e, seq, prev, h, text, now, derived)
-                prev = h
-                known[e.entry_id] = rec
-                new.append(rec)
-                results.append(rec)
-            if new:
-                store.insert_entries(conn, new)
-                store.save_book(conn, user_id, book, seq)
-                store.save_head(conn, user_id, seq, prev)
+                    with conn.begin_nested():
+                        known = self._known(conn, user_id, corrects)
+                        return self._record(conn, user_id, batch, now, head, known)
+                except store.EntryIdTaken:
+                    pass
+            known = self._known(conn, user_id, [n.entry.entry_id for n in batch] + corrects)
+            return self._record(conn, user_id, batch, now, head, known)
+
+    @staticmethod
+    def _known(conn, user_id: str, ids: Sequence[str]) -> dict[str, Recorded]:
+        found = store.find_by_ids(conn, user_id, ids)
+        return {k: store.row_to_recorded(r) for k, r in found.items()}
+
+    def _record(
+        self,
+        conn,
+        user_id: str,
+        batch: Sequence[NewEntry],
+        now: datetime,
+        head: tuple[int, str],
+        known: dict[str, Recorded],
+    ) -> list[Recorded]:
+        """record() with the head locked and the stored entries of the batch's ids known."""
+        seq, prev = head
+        fresh = [n.entry for n in batch if n.entry.entry_id not in known]
+        book = Book(loader=store.db_loader(conn, user_id, *touched_keys(fresh)))
+        applied: list[tuple[Entry, Derived]] = []
+        index: dict[str, int] = {}  # entry id -> its place in applied
+        # each result: a replay of a stored entry, or (place in applied, item or None)
+        slots: list[Recorded | tuple[int, NewEntry | None]] = []
+        for item in batch:
+            e = item.entry
+            old = known.get(e.entry_id)
+            if old is not None:
+                slots.append(self._replay(old, item))
+                continue
+            if e.entry_id in index:
+                slots.append((index[e.entry_id], item))
+                continue
+            if e.kind == EVENT and e.corrects and e.corrects not in known:
+                if e.corrects not in index:
+                    raise invalid(f"{item.path}corrects", f"no entry {e.corrects!r} to correct")
+            try:
+                derived = book.apply(e, now)
+            except DomainError as exc:
+                raise invalid(f"{item.path}{exc.field}", exc.message) from None
+            index[e.entry_id] = len(applied)
+            slots.append((len(applied), None))
+            applied.append((e, derived))
+        new: list[Recorded] = []
+        if applied:
+            with store.entry_writer(conn, len(applied)) as write:
+                for e, derived in applied:
+                    seq += 1
+                    text = canonical(e.canonical_fields())
+                    h = entry_hash(prev, seq, text)
+                    rec = Recorded(e, seq, prev, h, text, now, derived)
+                    prev = h
+                    new.append(rec)
+                    write(rec)
+        results = [
+            slot
+            if isinstance(slot, Recorded)
+            else new[slot[0]]
+            if slot[1] is None
+            else self._replay(new[slot[0]], slot[1])
+            for slot in slots
+        ]
+        if new:
+            store.save_book(conn, user_id, book, seq)
+            store.save_head(conn, user_id, seq, prev)
         return results
 
     @staticmethod
@@ -182,16 +235,9 @@ class LedgerService:
     ) -> list[RiskMetrics]:
         """The figures of several scopes ("" for the account), read in one transaction."""
         with self.db.read() as conn:
-            read = [
-                (
-                    store.load_figures(conn, user_id, bot_id or ACCOUNT, currency) or Figures(),
-                    store.list_positions(conn, user_id, currency, bot_id),
-                    store.last_baseline(conn, user_id, bot_id or ACCOUNT),
-                )
-                for bot_id in bot_ids
-            ]
+            read = store.risk_reads(conn, user_id, [b or ACCOUNT for b in bot_ids], currency)
         today = bucket_start(self.clock(), "daily")
-        return [_risk(figs, rows, base, marks, today) for figs, rows, base in read]
+        return [_risk(figs or Figures(), rows, base, marks, today) for figs, rows, base in read]
 
     def reset_risk_baseline(self, user_id: str, bot_id: str, currency: str, reason: str) -> int:
         """Start the breaker's counts afresh: one bot, or the account and all its bots."""
@@ -292,56 +338,7 @@ class LedgerService:
 
     def verify(self, user_id: str) -> tuple[int, list[str]]:
         """Recompute the chain and every figure from the entries; list every mismatch."""
-        problems: list[str] = []
-        book = Book()
-        prev = GENESIS
-        count = 0
-        n_entry = len(store.ENTRY_FIELDS)
-        with self.db.read() as conn:
-            store.snapshot(conn)
-            baselines = store.all_baselines(conn, user_id)
-            after = {b.after_sequence for b in baselines}
-            _apply_baselines(book, baselines, 0)
-            for row in store.entry_rows(conn, user_id):
-                count += 1
-                entry = Entry(*row[:n_entry])
-                s, prev_hash, hash_, stored_text, recorded_at, realized, net, fee_value = row[
-                    n_entry:
-                ]
-                if s != count:
-                    problems.append(f"sequence {s}: expected {count} (gap or reorder)")
-                text = canonical(entry.canonical_fields())
-                if text != stored_text:
-                    problems.append(f"sequence {s}: stored fields differ from their canonical form")
-                if prev_hash != prev:
-                    problems.append(f"sequence {s}: prev_hash does not link to the entry before")
-                h = entry_hash(prev, s, text)
-                if h != hash_:
-                    problems.append(f"sequence {s}: hash mismatch")
-                prev = h
-                try:
-                    derived = book.apply(entry, recorded_at)
-                except DomainError as exc:  # a changed row may no longer be a valid entry
-                    problems.append(f"sequence {s}: cannot be applied: {exc}")
-                    continue
-                finally:
-                    if s in after:
-                        _apply_baselines(book, baselines, s)
-                stored = Derived(realized, net, fee_value)
-                if derived != stored:
-                    problems.append(f"sequence {s}: derived PnL {stored} != {derived}")
-            state = store.all_state(conn, user_id)
-            head = store.head_row(conn, user_id)
-        if head is not None and (head[0] != count or head[1] != prev):
-            problems.append(f"head at {head[0]} does not match the last entry {count}")
-        problems.extend(_compare_state(book, state))
-        return count, problems
-
-
-def _apply_baselines(book: Book, baselines: list, after_sequence: int) -> None:
-    for b in baselines:
-        if b.after_sequence == after_sequence:
-            book.apply_baseline((b.scope, b.currency), b.at)
+        return verify.verify(self.db, user_id)
 
 
 def _mark(rows, marks: dict[str, Decimal]) -> tuple[list[PositionView], Decimal, bool]:
@@ -361,23 +358,6 @@ def _mark(rows, marks: dict[str, Decimal]) -> tuple[list[PositionView], Decimal,
             views.append(PositionView(r.bot_id, r.symbol, r.amount, r.cost / qty, mark, upnl))
         total = sum((v.unrealized_pnl for v in views), Decimal(0))
     return views, total, any_mark
-
-
-def _compare_state(book: Book, state: dict[str, dict]) -> list[str]:
-    problems = []
-    for name, ours in (
-        ("positions", book.positions),
-        ("figures", book.figures),
-        ("buckets", book.buckets),
-        ("days", book.days),
-    ):
-        stored = state[name]
-        for key in sorted(set(ours) | set(stored), key=str):
-            if ours.get(key) != stored.get(key):
-                problems.append(
-                    f"{name} {key}: stored {stored.get(key)} != recomputed {ours.get(key)}"
-                )
-    return problems
 
 
 def _risk(figs: Figures, rows, base, marks: dict[str, Decimal], today: datetime) -> RiskMetrics:

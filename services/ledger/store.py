@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from decimal import Decimal, localcontext
+from decimal import Decimal
 
+import psycopg
 from sqlalchemy import (
     ARRAY,
     Connection,
@@ -20,9 +22,10 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from services.ledger.accounting import Book, BucketKey, FiguresKey, Loader, PositionKey
-from services.ledger.domain import CTX, GENESIS, Bucket, Figures, Position
+from services.ledger.domain import GENESIS, Bucket, Figures, Position
 from services.ledger.model import FILL, Derived, Entry, Recorded
 from services.ledger.schema import (
     buckets,
@@ -40,16 +43,22 @@ def _insert(conn: Connection, table):
 
 
 def lock_head(conn: Connection, user_id: str) -> tuple[int, str]:
-    """The user's last sequence and hash, with the row locked until the transaction ends."""
-    conn.execute(
-        _insert(conn, heads)
-        .values(user_id=user_id, last_sequence=0, last_hash=GENESIS)
-        .on_conflict_do_nothing(index_elements=["user_id"])
-    )
+    """The user's last sequence and hash, with the row locked until the transaction ends.
+
+    One statement once the user has a head (every entry after the first); the first entry
+    creates it (two writers of a first entry meet on the primary key and both go on locked).
+    """
     q = select(heads.c.last_sequence, heads.c.last_hash).where(heads.c.user_id == user_id)
     if conn.dialect.name == "postgresql":
         q = q.with_for_update()
-    row = conn.execute(q).one()
+    row = conn.execute(q).one_or_none()
+    if row is None:
+        conn.execute(
+            _insert(conn, heads)
+            .values(user_id=user_id, last_sequence=0, last_hash=GENESIS)
+            .on_conflict_do_nothing(index_elements=["user_id"])
+        )
+        row = conn.execute(q).one()
     return row.last_sequence, row.last_hash
 
 
@@ -197,23 +206,48 @@ def _aware(ts: datetime) -> datetime:
     return ts
 
 
-def insert_entries(conn: Connection, recorded: Sequence[Recorded]) -> None:
-    """Append the entries: COPY on PostgreSQL for a batch, INSERT otherwise.
+class EntryIdTaken(Exception):
+    """A streamed batch holds an entry id that is stored already (the transaction's last
+    statement failed: roll back to a savepoint taken before it)."""
 
-    Both go through the same transaction (COPY on the unit of work's own connection), so
-    the entries commit with the head and the figures or not at all.
+
+def streams(conn: Connection, count: int) -> bool:
+    """Whether a batch of this many entries goes to the database by COPY."""
+    return conn.dialect.name == "postgresql" and count >= COPY_FROM
+
+
+@contextmanager
+def entry_writer(conn: Connection, count: int) -> Iterator[Callable[[Recorded], None]]:
+    """Append entries as they are made: ``write(recorded)`` for each, in sequence order.
+
+    A batch of COPY_FROM or more entries streams to PostgreSQL by COPY as it is written (the
+    server inserts while the caller makes the next rows); a smaller one, or any on SQLite,
+    is one INSERT at the end. Both on the unit of work's own connection and transaction, so
+    the entries commit with the head and the figures or not at all; an exception inside the
+    block writes nothing (COPY is aborted, the INSERT not made).
     """
-    if not recorded:
-        return
-    rows = [_entry_row(r) for r in recorded]
-    if conn.dialect.name == "postgresql" and len(rows) >= COPY_FROM:
+    if streams(conn, count):
         names = ", ".join(_ENTRY_COLUMNS)
-        with conn.connection.driver_connection.cursor() as cur:
-            with cur.copy(f"COPY entries ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+        try:
+            with conn.connection.driver_connection.cursor() as cur:
+                with cur.copy(f"COPY entries ({names}) FROM STDIN") as copy:
+                    yield lambda r: copy.write_row(_entry_row(r))
+        except psycopg.errors.UniqueViolation as exc:
+            if exc.diag.constraint_name == "entries_user_entry_id":
+                raise EntryIdTaken(exc.diag.message_detail or "") from exc
+            raise
         return
-    conn.execute(entries.insert(), [dict(zip(_ENTRY_COLUMNS, row, strict=True)) for row in rows])
+    rows: list[tuple] = []
+    yield lambda r: rows.append(_entry_row(r))
+    if rows:
+        named = [dict(zip(_ENTRY_COLUMNS, row, strict=True)) for row in rows]
+        try:
+            conn.execute(entries.insert(), named)
+        except IntegrityError as exc:
+            diag = getattr(exc.orig, "diag", None)
+            if getattr(diag, "constraint_name", None) == "entries_user_entry_id":
+                raise EntryIdTaken(diag.message_detail or "") from exc
+            raise
 
 
 def db_loader(
@@ -229,7 +263,7 @@ def db_loader(
     known_figures = _read_figures(conn, user_id, figures_)
     known_buckets = _read_buckets(conn, user_id, buckets_)
 
-    def position(key: PositionKey) -> Position | None:
+    def position(key: PositionKey) -> str | None:
         if key in known_positions:
             return known_positions[key]
         q = select(positions.c.lots).where(
@@ -237,8 +271,7 @@ def db_loader(
             positions.c.bot_id == key[0],
             positions.c.symbol == key[1],
         )
-        lots = conn.execute(q).scalar_one_or_none()
-        return None if lots is None else Position.from_json(lots)
+        return conn.execute(q).scalar_one_or_none()
 
     def figs(key: FiguresKey) -> Figures | None:
         if key in known_figures:
@@ -262,14 +295,14 @@ def db_loader(
 
 
 def _read_positions(conn: Connection, user_id: str, keys: Sequence[PositionKey]) -> dict:
-    out: dict[PositionKey, Position | None] = dict.fromkeys(keys)
+    out: dict[PositionKey, str | None] = dict.fromkeys(keys)
     if keys:
         q = select(positions.c.bot_id, positions.c.symbol, positions.c.lots).where(
             positions.c.user_id == user_id,
             tuple_(positions.c.bot_id, positions.c.symbol).in_(list(out)),
         )
         for r in conn.execute(q):
-            out[(r.bot_id, r.symbol)] = Position.from_json(r.lots)
+            out[(r.bot_id, r.symbol)] = r.lots
     return out
 
 
@@ -329,12 +362,6 @@ def _upsert(conn: Connection, table, rows: list[dict], keys: list[str]) -> None:
     conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update), rows)
 
 
-def position_cost(p: Position) -> Decimal:
-    """Sum of qty * price over the open lots (unsigned)."""
-    with localcontext(CTX):
-        return sum((lot.qty * lot.price for lot in p.lots), Decimal(0))
-
-
 def save_book(conn: Connection, user_id: str, book: Book, sequence: int) -> None:
     """Write back every position, figure, bucket and day the book touched."""
     _upsert(
@@ -346,12 +373,12 @@ def save_book(conn: Connection, user_id: str, book: Book, sequence: int) -> None
                 "bot_id": bot,
                 "symbol": sym,
                 "currency": book.position_currency.get((bot, sym), sym.split("/")[-1]),
-                "lots": p.to_json(),
-                "amount": p.amount,
-                "cost": position_cost(p),
+                "lots": lots,
+                "amount": amount,
+                "cost": cost,
                 "updated_sequence": sequence,
             }
-            for (bot, sym), p in book.positions.items()
+            for (bot, sym), lots, amount, cost in book.position_rows()
         ],
         ["user_id", "bot_id", "symbol"],
     )
@@ -597,14 +624,30 @@ def insert_baselines(conn: Connection, rows: list[dict]) -> None:
         conn.execute(risk_baselines.insert(), rows)
 
 
-def last_baseline(conn: Connection, user_id: str, scope: str) -> Row | None:
+def risk_reads(
+    conn: Connection, user_id: str, scopes: Sequence[str], currency: str
+) -> list[tuple[Figures | None, list[Row], Row | None]]:
+    """For each scope ("" the account): its figures, its open positions in the currency (all
+    the user's for the account) and its latest risk baseline, in three queries."""
+    keys = [(scope, currency) for scope in scopes]
+    figs = _read_figures(conn, user_id, keys)
+    rows = list_positions(conn, user_id, currency, "")
     q = (
         select(risk_baselines)
-        .where(risk_baselines.c.user_id == user_id, risk_baselines.c.scope == scope)
+        .where(risk_baselines.c.user_id == user_id, risk_baselines.c.scope.in_(list(scopes)))
         .order_by(risk_baselines.c.id.desc())
-        .limit(1)
     )
-    return conn.execute(q).one_or_none()
+    latest: dict[str, Row] = {}
+    for b in conn.execute(q):
+        latest.setdefault(b.scope, b)
+    return [
+        (
+            figs[(scope, currency)],
+            [r for r in rows if r.bot_id == scope] if scope else rows,
+            latest.get(scope),
+        )
+        for scope in scopes
+    ]
 
 
 def all_baselines(conn: Connection, user_id: str) -> list[Row]:

@@ -183,3 +183,57 @@ async def test_event_batches_and_adjustments(ledger):
     s = await summary(ledger, md)
     assert (s.net_funding, s.equity) == ("900", "900")  # 1000 - 100
     assert (await verify(ledger, md)).ok
+
+
+@pytest.mark.parametrize("size", [3, 60], ids=["insert", "copy"])
+async def test_a_batch_naming_one_id_twice_with_other_fields_records_nothing(ledger, size):
+    """60 fills go to PostgreSQL by COPY, 3 by INSERT: either way the conflict, found after
+    the rows were written, leaves the ledger as it was."""
+    md = ledger.user(f"twice-{size}")
+    await record(ledger, md, fill("first", BUY, "1", "100"))
+    before = await summary(ledger, md)
+    batch = [fill(f"f{i}", BUY, "1", "100") for i in range(size - 1)]
+    batch.append(fill("f0", BUY, "2", "100"))  # f0 again, another amount
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await ledger.stub.RecordFills(pb.RecordFillsRequest(fills=batch), metadata=md)
+    assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert [e.entry_id for e in await audit_all(ledger, md)] == ["first"]
+    assert await summary(ledger, md) == before
+    # the same batch without the conflict is recorded whole, in order
+    resp = await ledger.stub.RecordFills(pb.RecordFillsRequest(fills=batch[:-1]), metadata=md)
+    assert [r.fill.sequence for r in resp.results] == list(range(2, size + 1))
+    assert (await verify(ledger, md)).ok
+
+
+async def test_a_streamed_batch_with_stored_ids_replays_them_and_records_the_rest(ledger):
+    """60 fills (recorded by COPY, without a look-up first): two of them are stored already;
+    they come back as replays with their first sequence, the others are recorded after."""
+    md = ledger.user("streamed")
+    first = await ledger.stub.RecordFills(
+        pb.RecordFillsRequest(fills=[fill("s5", BUY, "1", "100"), fill("s7", BUY, "2", "100")]),
+        metadata=md,
+    )
+    assert [r.fill.sequence for r in first.results] == [1, 2]
+    batch = [fill(f"s{i}", BUY, "2" if i == 7 else "1", "100") for i in range(60)]
+    resp = await ledger.stub.RecordFills(pb.RecordFillsRequest(fills=batch), metadata=md)
+    got = [(r.fill.fill_id, r.fill.sequence, r.replayed) for r in resp.results]
+    expected, seq = [], 2
+    for i in range(60):
+        if i in (5, 7):
+            expected.append((f"s{i}", 1 if i == 5 else 2, True))
+        else:
+            seq += 1
+            expected.append((f"s{i}", seq, False))
+    assert got == expected
+    assert len(await audit_all(ledger, md)) == 60
+    # 60 bought at 100 (s7 bought 2): a position of 61
+    assert (await summary(ledger, md)).positions[0].amount == "61"
+    assert (await verify(ledger, md)).ok
+
+    # the same batch with s7 changed: refused whole, nothing recorded
+    batch[7] = fill("s7", BUY, "3", "100")
+    batch.append(fill("new", BUY, "1", "100"))
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await ledger.stub.RecordFills(pb.RecordFillsRequest(fills=batch), metadata=md)
+    assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert len(await audit_all(ledger, md)) == 60

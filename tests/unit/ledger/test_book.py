@@ -198,6 +198,14 @@ def test_the_book_agrees_with_the_domain_fold(steps):
     assert book.figures == spec.figures
     assert book.buckets == spec.buckets
     assert book.days == spec.days
+    # what is stored of each position: its JSON, signed amount and cost (sum of qty * price)
+    for key, text, amount, cost in book.position_rows():
+        p = spec.positions[key]
+        assert text == p.to_json()
+        assert Position.from_json(text) == p
+        assert amount == p.amount
+        with localcontext(CTX):
+            assert cost == sum((lot.qty * lot.price for lot in p.lots), D(0))
 
 
 def test_a_worked_example_buy_then_two_sells():
@@ -239,7 +247,8 @@ def test_a_worked_example_buy_then_two_sells():
 def test_stored_state_is_taken_up_where_it_was_left():
     """A Book that loads a stored position continues its lots (recording after a restart)."""
     stored = Position(side=1, lots=(Lot(D("2"), D("100"), D("0.2")),))
-    book = Book(loader=Loader(position=lambda key: stored if key == ("b1", "BTC/USDT") else None))
+    as_stored = stored.to_json()
+    book = Book(loader=Loader(position=lambda k: as_stored if k == ("b1", "BTC/USDT") else None))
     sell = Entry(
         kind=FILL,
         entry_id="s",
@@ -260,6 +269,40 @@ def test_stored_state_is_taken_up_where_it_was_left():
     assert book.positions[("b1", "BTC/USDT")] == Position(
         side=1, lots=(Lot(D("1"), D("100"), D("0.1")),)
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not json",
+        '{"lots":[],"side":1}',  # open with no lots
+        '{"lots":[{"fee":"0","price":"1","qty":"1"}],"side":0}',  # flat with a lot
+        '{"lots":[{"fee":"0","price":"1","qty":"-1"}],"side":1}',
+        '{"lots":[{"fee":"0","price":"NaN","qty":"1"}],"side":1}',
+        '{"lots":[{"fee":0,"price":"1","qty":"1"}],"side":1}',  # a number, not a string
+        '{"lots":[{"fee":"0","price":"1"}],"side":1}',
+        '{"lots":[],"side":2}',
+    ],
+)
+def test_a_malformed_stored_position_is_refused(text):
+    book = Book(loader=Loader(position=lambda k: text))
+    buy = Entry(
+        kind=FILL,
+        entry_id="b",
+        user_id="u",
+        bot_id="b1",
+        at=T0,
+        amount=D("1"),
+        currency="USDT",
+        exchange="binance",
+        symbol="BTC/USDT",
+        side="BUY",
+        price=D("1"),
+        fee=D("0"),
+    )
+    with pytest.raises(DomainError) as err:
+        book.apply(buy, T0)
+    assert err.value.field == "position"
 
 
 def test_a_bad_fill_is_refused_naming_the_field():
