@@ -13,13 +13,13 @@ from sqlalchemy import (
     Connection,
     Row,
     String,
+    TextClause,
     and_,
     bindparam,
     func,
-    or_,
     select,
+    text,
     true,
-    tuple_,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -37,6 +37,86 @@ from services.ledger.schema import (
     risk_baselines,
 )
 
+# --- statements of the recording and risk paths, built once ---------------------------------
+# A statement built per call costs its construction and its cache key every time (and an
+# on-conflict insert is compiled afresh on every execution: SQLAlchemy 2.0 gives it no cache
+# key); these run for every fill and every risk read.
+
+
+def _p(name: str, **kw):
+    return bindparam(name, **kw)
+
+
+def _upsert_sql(table, keys: Sequence[str]) -> TextClause:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE of every other column, as one text statement
+    (the same SQL on PostgreSQL and SQLite) whose parameters keep the columns' types."""
+    cols = [c.name for c in table.c]
+    names = ", ".join(f'"{c}"' for c in cols)
+    values = ", ".join(f":{c}" for c in cols)
+    update = ", ".join(f'"{c}" = excluded."{c}"' for c in cols if c not in keys)
+    conflict = ", ".join(f'"{k}"' for k in keys)
+    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({values}) '
+    sql += f"ON CONFLICT ({conflict}) DO UPDATE SET {update}"
+    return text(sql).bindparams(*(bindparam(c.name, type_=c.type) for c in table.c))
+
+
+_HEAD = select(heads.c.last_sequence, heads.c.last_hash).where(heads.c.user_id == _p("user_id"))
+_HEAD_LOCKED = _HEAD.with_for_update()
+_NEW_HEAD = text(
+    "INSERT INTO heads (user_id, last_sequence, last_hash) VALUES (:user_id, 0, :genesis) "
+    "ON CONFLICT (user_id) DO NOTHING"
+)
+_SAVE_HEAD = (
+    heads.update()
+    .where(heads.c.user_id == _p("head_user"))
+    .values(last_sequence=_p("head_sequence"), last_hash=_p("head_hash"))
+)
+_IDS = select(func.unnest(_p("ids", type_=ARRAY(String))).column_valued("id")).subquery("wanted")
+_ONE_ENTRY = (
+    select(entries)
+    .where(entries.c.user_id == _p("user_id"), entries.c.entry_id == _IDS.c.id)
+    .limit(1)
+    .lateral("e")
+)
+_FIND_PG = select(_ONE_ENTRY).select_from(_IDS.join(_ONE_ENTRY, true()))
+_FIND = select(entries).where(
+    entries.c.user_id == _p("user_id"), entries.c.entry_id.in_(_p("ids", expanding=True))
+)
+_INSERT_ENTRIES = entries.insert()
+_POSITIONS_OF = select(positions.c.bot_id, positions.c.symbol, positions.c.lots).where(
+    positions.c.user_id == _p("user_id"),
+    positions.c.bot_id.in_(_p("bots", expanding=True)),
+    positions.c.symbol.in_(_p("symbols", expanding=True)),
+)
+_FIGURES_OF = select(figures.c.scope, figures.c.currency, figures.c.data).where(
+    figures.c.user_id == _p("user_id"),
+    figures.c.scope.in_(_p("scopes", expanding=True)),
+    figures.c.currency.in_(_p("currencies", expanding=True)),
+)
+_BUCKETS_OF = select(buckets).where(
+    buckets.c.user_id == _p("user_id"),
+    buckets.c.scope.in_(_p("scopes", expanding=True)),
+    buckets.c.currency.in_(_p("currencies", expanding=True)),
+    buckets.c.period_start.in_(_p("starts", expanding=True)),
+)
+_POSITIONS_IN = (
+    select(positions)
+    .where(positions.c.user_id == _p("user_id"), positions.c.currency == _p("currency"))
+    .order_by(positions.c.bot_id, positions.c.symbol)
+)
+_BASELINES_OF = (
+    select(risk_baselines)
+    .where(
+        risk_baselines.c.user_id == _p("user_id"),
+        risk_baselines.c.scope.in_(_p("scopes", expanding=True)),
+    )
+    .order_by(risk_baselines.c.id.desc())
+)
+_UPSERT_POSITIONS = _upsert_sql(positions, ["user_id", "bot_id", "symbol"])
+_UPSERT_FIGURES = _upsert_sql(figures, ["user_id", "scope", "currency"])
+_UPSERT_BUCKETS = _upsert_sql(buckets, ["user_id", "scope", "currency", "period", "period_start"])
+_UPSERT_DAYS = _upsert_sql(equity_days, ["user_id", "currency", "day"])
+
 
 def _insert(conn: Connection, table):
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
@@ -48,26 +128,17 @@ def lock_head(conn: Connection, user_id: str) -> tuple[int, str]:
     One statement once the user has a head (every entry after the first); the first entry
     creates it (two writers of a first entry meet on the primary key and both go on locked).
     """
-    q = select(heads.c.last_sequence, heads.c.last_hash).where(heads.c.user_id == user_id)
-    if conn.dialect.name == "postgresql":
-        q = q.with_for_update()
-    row = conn.execute(q).one_or_none()
+    q = _HEAD_LOCKED if conn.dialect.name == "postgresql" else _HEAD
+    row = conn.execute(q, {"user_id": user_id}).one_or_none()
     if row is None:
-        conn.execute(
-            _insert(conn, heads)
-            .values(user_id=user_id, last_sequence=0, last_hash=GENESIS)
-            .on_conflict_do_nothing(index_elements=["user_id"])
-        )
-        row = conn.execute(q).one()
+        conn.execute(_NEW_HEAD, {"user_id": user_id, "genesis": GENESIS})
+        row = conn.execute(q, {"user_id": user_id}).one()
     return row.last_sequence, row.last_hash
 
 
 def save_head(conn: Connection, user_id: str, sequence: int, hash_: str) -> None:
-    conn.execute(
-        heads.update()
-        .where(heads.c.user_id == user_id)
-        .values(last_sequence=sequence, last_hash=hash_)
-    )
+    params = {"head_user": user_id, "head_sequence": sequence, "head_hash": hash_}
+    conn.execute(_SAVE_HEAD, params)
 
 
 def find_by_ids(conn: Connection, user_id: str, entry_ids: Sequence[str]) -> dict[str, Row]:
@@ -80,20 +151,11 @@ def find_by_ids(conn: Connection, user_id: str, entry_ids: Sequence[str]) -> dic
         # LATERAL subquery with LIMIT 1 is not flattened into a join, so the plan stays a
         # nested loop of index look-ups even while the table's statistics lag behind its
         # growth (a plain "entry_id = ANY(...)" was planned as a scan of all the user's rows).
-        ids_param = bindparam("ids", ids, type_=ARRAY(String))
-        wanted = select(func.unnest(ids_param).column_valued("id")).subquery("wanted")
-        one = (
-            select(entries)
-            .where(entries.c.user_id == user_id, entries.c.entry_id == wanted.c.id)
-            .limit(1)
-            .lateral("e")
-        )
-        q = select(one).select_from(wanted.join(one, true()))
-        return {row.entry_id: row for row in conn.execute(q)}
+        rows = conn.execute(_FIND_PG, {"user_id": user_id, "ids": ids})
+        return {row.entry_id: row for row in rows}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        q = select(entries).where(entries.c.user_id == user_id, entries.c.entry_id.in_(chunk))
-        for row in conn.execute(q):
+        for row in conn.execute(_FIND, {"user_id": user_id, "ids": chunk}):
             found[row.entry_id] = row
     return found
 
@@ -242,7 +304,7 @@ def entry_writer(conn: Connection, count: int) -> Iterator[Callable[[Recorded], 
     if rows:
         named = [dict(zip(_ENTRY_COLUMNS, row, strict=True)) for row in rows]
         try:
-            conn.execute(entries.insert(), named)
+            conn.execute(_INSERT_ENTRIES, named)
         except IntegrityError as exc:
             diag = getattr(exc.orig, "diag", None)
             if getattr(diag, "constraint_name", None) == "entries_user_entry_id":
@@ -297,42 +359,38 @@ def db_loader(
 def _read_positions(conn: Connection, user_id: str, keys: Sequence[PositionKey]) -> dict:
     out: dict[PositionKey, str | None] = dict.fromkeys(keys)
     if keys:
-        q = select(positions.c.bot_id, positions.c.symbol, positions.c.lots).where(
-            positions.c.user_id == user_id,
-            tuple_(positions.c.bot_id, positions.c.symbol).in_(list(out)),
-        )
-        for r in conn.execute(q):
-            out[(r.bot_id, r.symbol)] = r.lots
+        bots, symbols = sorted({k[0] for k in keys}), sorted({k[1] for k in keys})
+        params = {"user_id": user_id, "bots": bots, "symbols": symbols}
+        for r in conn.execute(_POSITIONS_OF, params):
+            if (r.bot_id, r.symbol) in out:
+                out[(r.bot_id, r.symbol)] = r.lots
     return out
 
 
 def _read_figures(conn: Connection, user_id: str, keys: Sequence[FiguresKey]) -> dict:
     out: dict[FiguresKey, Figures | None] = dict.fromkeys(keys)
     if keys:
-        q = select(figures.c.scope, figures.c.currency, figures.c.data).where(
-            figures.c.user_id == user_id,
-            tuple_(figures.c.scope, figures.c.currency).in_(list(out)),
-        )
-        for r in conn.execute(q):
-            out[(r.scope, r.currency)] = Figures.from_json(r.data)
+        scopes, currencies = sorted({k[0] for k in keys}), sorted({k[1] for k in keys})
+        params = {"user_id": user_id, "scopes": scopes, "currencies": currencies}
+        for r in conn.execute(_FIGURES_OF, params):
+            if (r.scope, r.currency) in out:
+                out[(r.scope, r.currency)] = Figures.from_json(r.data)
     return out
 
 
 def _read_buckets(conn: Connection, user_id: str, keys: Sequence[BucketKey]) -> dict:
     out: dict[BucketKey, Bucket | None] = dict.fromkeys(keys)
     if keys:
-        b = buckets.c
-        q = select(buckets).where(
-            b.user_id == user_id,
-            or_(
-                *(
-                    and_(b.scope == s, b.currency == c, b.period == p, b.period_start == t)
-                    for s, c, p, t in out
-                )
-            ),
-        )
-        for r in conn.execute(q):
-            out[(r.scope, r.currency, r.period, r.period_start)] = _row_to_bucket(r)
+        params = {
+            "user_id": user_id,
+            "scopes": sorted({k[0] for k in keys}),
+            "currencies": sorted({k[1] for k in keys}),
+            "starts": sorted({k[3] for k in keys}),
+        }
+        for r in conn.execute(_BUCKETS_OF, params):
+            key = (r.scope, r.currency, r.period, r.period_start)
+            if key in out:
+                out[key] = _row_to_bucket(r)
     return out
 
 
@@ -354,19 +412,16 @@ def load_figures(conn: Connection, user_id: str, scope: str, currency: str) -> F
     return None if data is None else Figures.from_json(data)
 
 
-def _upsert(conn: Connection, table, rows: list[dict], keys: list[str]) -> None:
-    if not rows:
-        return
-    stmt = _insert(conn, table)
-    update = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
-    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update), rows)
+def _upsert(conn: Connection, statement: TextClause, rows: list[dict]) -> None:
+    if rows:
+        conn.execute(statement, rows)
 
 
 def save_book(conn: Connection, user_id: str, book: Book, sequence: int) -> None:
     """Write back every position, figure, bucket and day the book touched."""
     _upsert(
         conn,
-        positions,
+        _UPSERT_POSITIONS,
         [
             {
                 "user_id": user_id,
@@ -380,11 +435,10 @@ def save_book(conn: Connection, user_id: str, book: Book, sequence: int) -> None
             }
             for (bot, sym), lots, amount, cost in book.position_rows()
         ],
-        ["user_id", "bot_id", "symbol"],
     )
     _upsert(
         conn,
-        figures,
+        _UPSERT_FIGURES,
         [
             {
                 "user_id": user_id,
@@ -395,11 +449,10 @@ def save_book(conn: Connection, user_id: str, book: Book, sequence: int) -> None
             }
             for (scope, cur), f in book.figures.items()
         ],
-        ["user_id", "scope", "currency"],
     )
     _upsert(
         conn,
-        buckets,
+        _UPSERT_BUCKETS,
         [
             {
                 "user_id": user_id,
@@ -414,16 +467,14 @@ def save_book(conn: Connection, user_id: str, book: Book, sequence: int) -> None
             }
             for (scope, cur, period, start), b in book.buckets.items()
         ],
-        ["user_id", "scope", "currency", "period", "period_start"],
     )
     _upsert(
         conn,
-        equity_days,
+        _UPSERT_DAYS,
         [
             {"user_id": user_id, "currency": cur, "day": day, "at": at, "equity": eq}
             for (cur, day), (at, eq) in book.days.items()
         ],
-        ["user_id", "currency", "day"],
     )
 
 
@@ -631,14 +682,9 @@ def risk_reads(
     the user's for the account) and its latest risk baseline, in three queries."""
     keys = [(scope, currency) for scope in scopes]
     figs = _read_figures(conn, user_id, keys)
-    rows = list_positions(conn, user_id, currency, "")
-    q = (
-        select(risk_baselines)
-        .where(risk_baselines.c.user_id == user_id, risk_baselines.c.scope.in_(list(scopes)))
-        .order_by(risk_baselines.c.id.desc())
-    )
+    rows = list(conn.execute(_POSITIONS_IN, {"user_id": user_id, "currency": currency}))
     latest: dict[str, Row] = {}
-    for b in conn.execute(q):
+    for b in conn.execute(_BASELINES_OF, {"user_id": user_id, "scopes": list(scopes)}):
         latest.setdefault(b.scope, b)
     return [
         (
