@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Row, and_, case, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.orders.domain.limiter import Limits, Usage, day_start, window_start
-from services.orders.schema import fills, idempotency_claims, limiter_locks, orders
+from services.orders.schema import fills, idempotency_claims, limiter_locks, markets, orders
 
 BURST_TIMES = 50  # how many of the window's oldest times gate C reads for its retry time
 
@@ -95,6 +95,16 @@ def update_order(
     return conn.execute(q.values(**values)).rowcount == 1
 
 
+def update_order_returning(
+    conn: Connection, order_id: str, from_states: Sequence[str] | None = None, **values
+) -> Row | None:
+    """As update_order, and the updated row (None when nothing was updated)."""
+    q = orders.update().where(orders.c.id == order_id)
+    if from_states is not None:
+        q = q.where(orders.c.state.in_(list(from_states)))
+    return conn.execute(q.values(**values).returning(*orders.c)).first()
+
+
 def list_orders(
     conn: Connection,
     user_id: str,
@@ -140,15 +150,10 @@ def stale_received(conn: Connection, before: datetime, limit: int = 100) -> list
 
 
 def lock_user(conn: Connection, user_id: str) -> None:
-    """Take the user's limiter lock until the transaction ends."""
-    conn.execute(
-        insert(conn, limiter_locks)
-        .values(user_id=user_id, taken=0)
-        .on_conflict_do_nothing(index_elements=["user_id"])
-    )
-    conn.execute(
-        for_update(conn, select(limiter_locks.c.taken).where(limiter_locks.c.user_id == user_id))
-    ).one()
+    """Take the user's limiter lock until the transaction ends: one upsert, which creates the
+    row or, updating it, locks it (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises anyway)."""
+    q = insert(conn, limiter_locks).values(user_id=user_id, taken=0)
+    conn.execute(q.on_conflict_do_update(index_elements=["user_id"], set_={"taken": 0}))
 
 
 def limiter_usage(
@@ -207,15 +212,25 @@ def fills_of(conn: Connection, order_ids: Sequence[str]) -> dict[str, list[Row]]
     return out
 
 
-def insert_fill(conn: Connection, values: dict) -> bool:
-    """Insert a fill once by its id; False when it was already there."""
+def insert_fill(conn: Connection, values: dict) -> Row | None:
+    """Insert a fill once by its id, and note its market; None when it was already there,
+    else the stored row."""
     done = conn.execute(
         insert(conn, fills)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["fill_id"])
-        .returning(fills.c.fill_id)
+        .returning(*fills.c)
     ).first()
-    return done is not None
+    if done is not None:
+        ex, symbol = values["exchange"], values["symbol"]
+        conn.execute(
+            insert(conn, markets)
+            .values(
+                user_id=values["user_id"], quote=symbol.split("/", 1)[1], exchange=ex, symbol=symbol
+            )
+            .on_conflict_do_nothing()
+        )
+    return done
 
 
 def position(conn: Connection, user_id: str, bot_id: str, symbol: str) -> Decimal:
@@ -236,14 +251,14 @@ def position(conn: Connection, user_id: str, bot_id: str, symbol: str) -> Decima
 def traded_markets(conn: Connection, user_id: str, quote: str, limit: int = 20) -> list[Row]:
     """(exchange, symbol) pairs the user has fills in, for one quote currency."""
     q = (
-        select(fills.c.exchange, fills.c.symbol)
-        .where(fills.c.user_id == user_id, fills.c.symbol.like(f"%/{quote}"))
-        .distinct()
+        select(markets.c.exchange, markets.c.symbol)
+        .where(markets.c.user_id == user_id, markets.c.quote == quote)
+        .order_by(markets.c.exchange, markets.c.symbol)
         .limit(limit)
     )
     return list(conn.execute(q))
 
 
 def traded_quotes(conn: Connection, user_id: str) -> list[str]:
-    q = select(fills.c.symbol).where(fills.c.user_id == user_id).distinct()
-    return sorted({s.split("/", 1)[1] for s in conn.execute(q).scalars()})
+    q = select(markets.c.quote).where(markets.c.user_id == user_id).distinct()
+    return sorted(conn.execute(q).scalars())
