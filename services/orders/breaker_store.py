@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Row, and_, case, func, select
+from sqlalchemy import Connection, Row, and_, bindparam, case, func, select
 
 from services.orders.domain.breaker import BreakerView, Trigger
 from services.orders.schema import breaker_events, breakers, exec_errors
@@ -40,9 +40,11 @@ def views_of(rows: dict[str, Row], bot_ids: list[str]) -> list[BreakerView]:
     return out
 
 
+_ROWS_OF = select(breakers).where(breakers.c.user_id == bindparam("user_id"))
+
+
 def rows_of(conn: Connection, user_id: str) -> dict[str, Row]:
-    q = select(breakers).where(breakers.c.user_id == user_id)
-    return {r.bot_id: r for r in conn.execute(q)}
+    return {r.bot_id: r for r in conn.execute(_ROWS_OF, {"user_id": user_id})}
 
 
 def _ensure(conn: Connection, user_id: str, bot_id: str) -> Row:
@@ -125,17 +127,24 @@ def error_counts(
     """errors_since_reset of the account and of one bot, in one query."""
     since_account = _since(rows, {ACCOUNT}, now)
     since_bot = _since(rows, {ACCOUNT, bot_id}, now)
-    at = exec_errors.c.at
-    account, bot = conn.execute(
-        select(
-            func.coalesce(func.sum(case((at > since_account, 1), else_=0)), 0),
-            func.coalesce(
-                func.sum(case((and_(exec_errors.c.bot_id == bot_id, at > since_bot), 1), else_=0)),
-                0,
-            ),
-        ).where(exec_errors.c.user_id == user_id, at > min(since_account, since_bot))
-    ).one()
+    params = {"user_id": user_id, "bot_id": bot_id, "since_account": since_account,
+              "since_bot": since_bot, "since": min(since_account, since_bot)}  # fmt: skip
+    account, bot = conn.execute(_ERROR_COUNTS, params).one()
     return int(account), int(bot)
+
+
+def _at(name: str):
+    return bindparam(name, type_=exec_errors.c.at.type)
+
+
+def _count(cond):
+    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+
+_ERROR_COUNTS = select(
+    _count(exec_errors.c.at > _at("since_account")),
+    _count(and_(exec_errors.c.bot_id == bindparam("bot_id"), exec_errors.c.at > _at("since_bot"))),
+).where(exec_errors.c.user_id == bindparam("user_id"), exec_errors.c.at > _at("since"))
 
 
 def _since(rows: dict[str, Row], scopes: set[str], now: datetime) -> datetime:

@@ -47,6 +47,9 @@ class Pending:
     attempts: int = 0
 
 
+_INSERT = outbox.insert()
+
+
 def enqueue(conn: Connection, kind: str, user_id: str, ref: str, payload: dict) -> int:
     return enqueue_row(conn, kind, user_id, ref, payload).id
 
@@ -56,18 +59,9 @@ def enqueue_row(conn: Connection, kind: str, user_id: str, ref: str, payload: di
     propagate.inject(carrier)
     now = datetime.now(UTC)
     text = json.dumps({**payload, "_trace": carrier}, sort_keys=True)
-    r = conn.execute(
-        outbox.insert().values(
-            kind=kind,
-            user_id=user_id,
-            ref=ref,
-            payload=text,
-            attempts=0,
-            next_attempt_at=now,
-            last_error="",
-            created_at=now,
-        )
-    )
+    values = {"kind": kind, "user_id": user_id, "ref": ref, "payload": text, "attempts": 0,
+              "next_attempt_at": now, "last_error": "", "created_at": now}  # fmt: skip
+    r = conn.execute(_INSERT, values)
     return Pending(int(r.inserted_primary_key[0]), kind, user_id, ref, text)
 
 
