@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ from sqlalchemy import (
     event,
     text,
 )
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.types import TypeDecorator
 
 from services.common.logs import log_event
@@ -133,10 +135,9 @@ class Database:
             )
             _sqlite_events(self.engine)
         else:
-            self.engine = create_engine(
-                url, pool_size=pool_size, max_overflow=2 * pool_size, pool_pre_ping=True
-            )
+            self.engine = create_engine(url, pool_size=pool_size, max_overflow=2 * pool_size)
             _postgres_events(self.engine, schema)
+            _ping_when_idle(self.engine)
 
     @property
     def dialect(self) -> str:
@@ -202,6 +203,34 @@ def _sqlite_events(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# A pooled connection idle for longer than this is pinged before it is handed out (a
+# connection back in the pool this recently was working then). A connection that broke anyway
+# fails its statement: the service answers UNAVAILABLE and SQLAlchemy, seeing the disconnect,
+# invalidates the whole pool, so the next checkouts connect afresh.
+PING_IDLE_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Pessimistic disconnect handling, as ``pool_pre_ping``, but only for connections that
+    have sat idle: a ping on every checkout costs a round trip per transaction under load."""
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection, record):
+        if record is not None:
+            record.info["amarktai_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection, record, _proxy):
+        since = record.info.get("amarktai_idle_since")
+        if since is None or time.monotonic() - since < PING_IDLE_SECONDS:
+            return  # new, or back in the pool a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # the pool discards this connection and checks out another (a new one if needed)
+            raise DisconnectionError(f"pooled connection failed its ping: {exc}") from exc
 
 
 def _postgres_events(engine: Engine, schema: str) -> None:

@@ -2,6 +2,13 @@
 
 The standard variables decide export: OTEL_TRACES_EXPORTER (otlp | console | none) and
 OTEL_EXPORTER_OTLP_ENDPOINT. With no endpoint set, nothing is sent.
+
+A provider that exports nothing records nothing either (its sampler drops every span): its
+spans still have their trace and span ids, so a request's trace id is still known (an order
+keeps it), taken from the caller's ``traceparent`` and passed on to the services it calls, but
+no attribute, event or timing is kept for spans that nobody will see. A provider that exports
+records every span, including those under a remote parent marked "not sampled" (a caller that
+does not export marks its spans so); under a local parent it follows the parent.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from opentelemetry.sdk.trace.export import (
     ConsoleSpanExporter,
     SpanExporter,
 )
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased
 
 from services.common.settings import Env, SettingsError
 
@@ -33,16 +41,26 @@ def make_tracer_provider(
     """A provider for one service; ``exporter`` (tests) replaces what the environment says."""
     e = Env(env)
     name = e.str("OTEL_SERVICE_NAME", default_service_name) or default_service_name
-    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
-    if exporter is not None:
-        provider.add_span_processor(BatchSpanProcessor(exporter))
-        _EXPORTING.add(provider)
-        return provider
+    resource = Resource.create({SERVICE_NAME: name})
+    if exporter is None:
+        exporter = _configured_exporter(e)
+    if exporter is None:
+        return TracerProvider(resource=resource, sampler=ALWAYS_OFF)
+    provider = TracerProvider(resource=resource, sampler=EXPORTING_SAMPLER)
+    provider.add_span_processor(BatchSpanProcessor(exporter))
+    _EXPORTING.add(provider)
+    return provider
+
+
+# Record every span, except under a local parent that is not recorded.
+EXPORTING_SAMPLER = ParentBased(ALWAYS_ON, remote_parent_not_sampled=ALWAYS_ON)
+
+
+def _configured_exporter(e: Env) -> SpanExporter | None:
     kind = e.choice("OTEL_TRACES_EXPORTER", "otlp", ("otlp", "console", "none"))
     if kind == "console":
-        provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
-        _EXPORTING.add(provider)
-    elif kind == "otlp":
+        return ConsoleSpanExporter()
+    if kind == "otlp":
         endpoint = e.str("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or e.str(
             "OTEL_EXPORTER_OTLP_ENDPOINT"
         )
@@ -51,13 +69,8 @@ def make_tracer_provider(
                 raise SettingsError("OTEL_EXPORTER_OTLP_ENDPOINT", "must be a URL")
             from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
-            provider.add_span_processor(
-                BatchSpanProcessor(
-                    OTLPSpanExporter(endpoint=endpoint, insecure=endpoint.startswith("http://"))
-                )
-            )
-            _EXPORTING.add(provider)
-    return provider
+            return OTLPSpanExporter(endpoint=endpoint, insecure=endpoint.startswith("http://"))
+    return None
 
 
 def server_interceptor(provider: TracerProvider):

@@ -88,16 +88,34 @@ class Breaker:
     def snapshot(self, user_id: str, bot_id: str, symbol: str) -> Snapshot:
         """What an evaluation reads here, in one read transaction: the breakers, the markets
         to mark and the execution errors of the account and the bot."""
-        quote = symbol.split("/", 1)[1]
-        now = self.clock()
         with self.db.read() as conn:
-            rows = bstore.rows_of(conn, user_id)
-            return Snapshot(
-                bstore.views(conn, user_id, [bot_id]),
-                [(r.exchange, r.symbol) for r in store.traded_markets(conn, user_id, quote)],
-                bstore.errors_since_reset(conn, user_id, bstore.ACCOUNT, now, rows),
-                bstore.errors_since_reset(conn, user_id, bot_id, now, rows),
-            )
+            return self.snapshot_in(conn, user_id, bot_id, symbol)
+
+    def snapshot_in(self, conn, user_id: str, bot_id: str, symbol: str) -> Snapshot:
+        """snapshot() in the caller's transaction (the fill's, for the evaluation after it)."""
+        quote = symbol.split("/", 1)[1]
+        rows = bstore.rows_of(conn, user_id)
+        account_errors, bot_errors = bstore.error_counts(conn, user_id, bot_id, self.clock(), rows)
+        return Snapshot(
+            bstore.views_of(rows, [bot_id]),
+            [(r.exchange, r.symbol) for r in store.traded_markets(conn, user_id, quote)],
+            account_errors,
+            bot_errors,
+        )
+
+    async def prefetch(
+        self, user_id: str, bot_id: str, exchange: str, symbol: str, reduce_only: bool
+    ) -> tuple[Snapshot, list[ScopeMetrics] | AppError | None]:
+        """What gate D decides on, read for one order: the snapshot, and (unless the order
+        is reduce-only or a breaker is tripped already) the figures from the ledger, or the
+        AppError that kept them. Started as the order arrives, beside gates A to C."""
+        snap = await asyncio.to_thread(self.snapshot, user_id, bot_id, symbol)
+        if reduce_only or any(v.tripped for v in snap.views):
+            return snap, None
+        try:
+            return snap, await self.measure(user_id, bot_id, exchange, symbol, snap)
+        except AppError as exc:
+            return snap, exc
 
     async def marks(
         self, user_id: str, quote: str, exchange: str = "", symbol: str = ""
@@ -139,6 +157,12 @@ class Breaker:
         if snap is None:
             snap = await asyncio.to_thread(self.snapshot, user_id, bot_id, symbol)
         measured = await self.measure(user_id, bot_id, exchange, symbol, snap)
+        return await self.judge(user_id, bot_id, snap, measured), measured
+
+    async def judge(
+        self, user_id: str, bot_id: str, snap: Snapshot, measured: list[ScopeMetrics]
+    ) -> list[BreakerView]:
+        """Trip what the figures say; the breakers after it (read again only after a trip)."""
         tripped = False
         for sm in measured:
             trip = evaluate(sm.metrics, self.thresholds)
@@ -146,8 +170,8 @@ class Breaker:
                 tripped = True
                 await self.trip(user_id, sm.bot_id, trip, sm.metrics)
         if not tripped:
-            return snap.views, measured
-        return await asyncio.to_thread(self.views, user_id, [bot_id]), measured
+            return snap.views
+        return await asyncio.to_thread(self.views, user_id, [bot_id])
 
     async def trip(self, user_id: str, bot_id: str, trip: Trip, m: Metrics) -> bool:
         now = self.clock()
@@ -175,10 +199,13 @@ class Breaker:
         await self.outbox.deliver([row_id])
         return True
 
-    async def after_fill(self, user_id: str, bot_id: str, exchange: str, symbol: str) -> None:
-        """Evaluate after a fill; a failure is logged (the next order evaluates again)."""
+    async def after_fill(
+        self, user_id: str, bot_id: str, exchange: str, symbol: str, snap: Snapshot | None = None
+    ) -> None:
+        """Evaluate after a fill (``snap``: read in the fill's transaction); a failure is
+        logged (the next order evaluates again)."""
         try:
-            await self.evaluate(user_id, bot_id, exchange, symbol)
+            await self.evaluate(user_id, bot_id, exchange, symbol, snap)
         except AppError as exc:
             log_event(log, "breaker_after_fill_failed", logging.WARNING, user_id=user_id,
                       bot_id=bot_id, error=exc.message)  # fmt: skip

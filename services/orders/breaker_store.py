@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Row, func, select
+from sqlalchemy import Connection, Row, and_, bindparam, case, func, select
 
 from services.orders.domain.breaker import BreakerView, Trigger
 from services.orders.schema import breaker_events, breakers, exec_errors
@@ -23,6 +23,12 @@ def views(conn: Connection, user_id: str, bot_ids: list[str]) -> list[BreakerVie
             select(breakers).where(breakers.c.user_id == user_id, breakers.c.bot_id.in_(scopes))
         )
     }
+    return views_of(rows, bot_ids)
+
+
+def views_of(rows: dict[str, Row], bot_ids: list[str]) -> list[BreakerView]:
+    """views() from the user's breakers read already (rows_of)."""
+    scopes = [ACCOUNT, *[b for b in bot_ids if b]]
     out = []
     for scope in scopes:
         r = rows.get(scope)
@@ -34,9 +40,11 @@ def views(conn: Connection, user_id: str, bot_ids: list[str]) -> list[BreakerVie
     return out
 
 
+_ROWS_OF = select(breakers).where(breakers.c.user_id == bindparam("user_id"))
+
+
 def rows_of(conn: Connection, user_id: str) -> dict[str, Row]:
-    q = select(breakers).where(breakers.c.user_id == user_id)
-    return {r.bot_id: r for r in conn.execute(q)}
+    return {r.bot_id: r for r in conn.execute(_ROWS_OF, {"user_id": user_id})}
 
 
 def _ensure(conn: Connection, user_id: str, bot_id: str) -> Row:
@@ -113,17 +121,48 @@ def add_error(
     )
 
 
+def error_counts(
+    conn: Connection, user_id: str, bot_id: str, now: datetime, rows: dict[str, Row]
+) -> tuple[int, int]:
+    """errors_since_reset of the account and of one bot, in one query."""
+    since_account = _since(rows, {ACCOUNT}, now)
+    since_bot = _since(rows, {ACCOUNT, bot_id}, now)
+    params = {"user_id": user_id, "bot_id": bot_id, "since_account": since_account,
+              "since_bot": since_bot, "since": min(since_account, since_bot)}  # fmt: skip
+    account, bot = conn.execute(_ERROR_COUNTS, params).one()
+    return int(account), int(bot)
+
+
+def _at(name: str):
+    return bindparam(name, type_=exec_errors.c.at.type)
+
+
+def _count(cond):
+    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+
+_ERROR_COUNTS = select(
+    _count(exec_errors.c.at > _at("since_account")),
+    _count(and_(exec_errors.c.bot_id == bindparam("bot_id"), exec_errors.c.at > _at("since_bot"))),
+).where(exec_errors.c.user_id == bindparam("user_id"), exec_errors.c.at > _at("since"))
+
+
+def _since(rows: dict[str, Row], scopes: set[str], now: datetime) -> datetime:
+    since = now - timedelta(hours=1)
+    for scope in scopes:
+        r = rows.get(scope)
+        if r is not None and r.reset_at is not None and r.reset_at > since:
+            since = r.reset_at
+    return since
+
+
 def errors_since_reset(
     conn: Connection, user_id: str, bot_id: str, now: datetime, rows: dict | None = None
 ) -> int:
     """Execution errors of the last hour after the scope's last reset (account: all bots);
     ``rows`` are the user's breakers when the caller has read them already."""
     rows = rows_of(conn, user_id) if rows is None else rows
-    since = now - timedelta(hours=1)
-    for scope in {ACCOUNT, bot_id}:
-        r = rows.get(scope)
-        if r is not None and r.reset_at is not None and r.reset_at > since:
-            since = r.reset_at
+    since = _since(rows, {ACCOUNT, bot_id}, now)
     q = (
         select(func.count())
         .select_from(exec_errors)

@@ -9,6 +9,7 @@ cannot be reached is UNAVAILABLE with reason <PEER>_UNAVAILABLE.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -29,6 +30,8 @@ _READS = {
     "amarktai.ledger.v1.LedgerService": ["GetRiskMetrics", "RecordFill"],
     "amarktai.auth.v1.AuthService": ["GetTotpStatus", "GetExchangeKeys"],
 }
+TOKEN_REUSE_SECONDS = 60.0
+TOKEN_CACHE_SIZE = 10_000
 _UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 
 
@@ -101,6 +104,7 @@ class Peers:
     ) -> None:
         self.jwt_secret = jwt_secret
         self.timeout = timeout
+        self._tokens: dict[str, tuple[float, tuple]] = {}  # user -> (made at, metadata)
         options = [
             ("grpc.service_config", _service_config()),
             ("grpc.enable_retries", 1),
@@ -123,8 +127,19 @@ class Peers:
             await channel.close()
 
     def _md(self, user_id: str) -> tuple:
-        token = issue_service_token(self.jwt_secret, "orders", user_id)
-        return (("authorization", f"Bearer {token}"),)
+        """A service token acting for the user, made again once it is a minute old (it is
+        valid for five): signing one per call cost more than some of the calls."""
+        now = time.monotonic()
+        held = self._tokens.get(user_id)
+        if held is not None and now - held[0] < TOKEN_REUSE_SECONDS:
+            return held[1]
+        md = (
+            ("authorization", f"Bearer {issue_service_token(self.jwt_secret, 'orders', user_id)}"),
+        )
+        if len(self._tokens) >= TOKEN_CACHE_SIZE:
+            self._tokens.clear()
+        self._tokens[user_id] = (now, md)
+        return md
 
     async def _call(self, peer: str, method, request, user_id: str, timeout: float | None = None):
         try:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, localcontext
 from typing import Any
@@ -25,7 +26,7 @@ from services.common.errors import AppError
 from services.common.logs import log_event
 from services.orders import outbox as ob
 from services.orders import store
-from services.orders.breaker import Breaker
+from services.orders.breaker import Breaker, Snapshot
 from services.orders.domain import paper
 from services.orders.domain.model import OrderType, Side, State
 from services.orders.domain.states import check_move, is_final, state_after_fill
@@ -57,6 +58,17 @@ class NewFill:
     fee_quote: Decimal | None = None
 
 
+@dataclass(frozen=True)
+class Stored:
+    """What storing fills did: the outbox rows of the new fills, the order after them, the new
+    fills' rows, and the breaker's snapshot read in that transaction."""
+
+    pending: list[ob.Pending] = field(default_factory=list)
+    order: Any = None
+    fills: list = field(default_factory=list)
+    snap: Snapshot | None = None
+
+
 class Executor:
     def __init__(
         self,
@@ -80,13 +92,19 @@ class Executor:
         self.live = live
         self.faults = faults or Faults()
 
+    @contextmanager
+    def span(self, order_id: str, exchange: str, mode: str, order_type: str):
+        """The execution span of one order."""
+        with self.tracer.start_as_current_span("execute") as span:
+            span.set_attribute("order.id", order_id)
+            span.set_attribute("exchange", exchange)
+            span.set_attribute("mode", mode)
+            span.set_attribute("order.type", order_type)
+            yield span
+
     async def execute(self, order) -> None:
         """Execute an order that just passed the gates (a paper limit order rests)."""
-        with self.tracer.start_as_current_span("execute") as span:
-            span.set_attribute("order.id", order.id)
-            span.set_attribute("exchange", order.exchange)
-            span.set_attribute("mode", order.mode)
-            span.set_attribute("order.type", order.type)
+        with self.span(order.id, order.exchange, order.mode, order.type):
             if order.mode == "LIVE":
                 if self.live is None:
                     await self.fail(order, "live trading is not available in this build")
@@ -104,6 +122,13 @@ class Executor:
         await self.paper_fill(order, quote)
 
     async def paper_fill(self, order, quote: paper.Quote) -> bool:
+        fill = self.paper_new_fill(order, quote)
+        if fill is None:
+            return False
+        return await self.record_fills(order, [fill], "PAPER")
+
+    def paper_new_fill(self, order, quote: paper.Quote) -> NewFill | None:
+        """The paper fill of an order on this quote; None while a limit is not reached."""
         maker, taker = self.prices.fees(order.exchange)
         pf = paper.simulate(
             OrderType(order.type),
@@ -117,8 +142,8 @@ class Executor:
             slippage_bps=self.paper_slippage_bps,
         )
         if pf is None:
-            return False
-        fill = NewFill(
+            return None
+        return NewFill(
             fill_id=f"{order.id}:1",
             amount=pf.amount,
             price=pf.price,
@@ -127,7 +152,6 @@ class Executor:
             expected_price=pf.expected_price,
             expected_fee_bps=pf.expected_fee_bps,
         )
-        return await self.record_fills(order, [fill], "PAPER")
 
     async def record_fills(
         self,
@@ -142,14 +166,21 @@ class Executor:
         ``final_state`` is the state the exchange reports; when ``complete`` is False (the
         exchange reported more filled than the fills it listed) the order does not become
         final yet, so that the missing fills are still recorded when they show up."""
-        ids = await asyncio.to_thread(
+        stored = await asyncio.to_thread(
             self._store_fills, order.id, new, source, final_state, complete
         )
-        if not ids:
+        return await self.after_store(order, stored)
+
+    async def after_store(self, order, stored: Stored) -> bool:
+        """After the fills' commit: deliver them, then evaluate the breaker (on the snapshot
+        read in that transaction)."""
+        if not stored.pending:
             return False
         self.faults.hit(AFTER_COMMIT)
-        await self.outbox.deliver(ids)
-        await self.breaker.after_fill(order.user_id, order.bot_id, order.exchange, order.symbol)
+        await self.outbox.deliver_now(stored.pending)
+        await self.breaker.after_fill(
+            order.user_id, order.bot_id, order.exchange, order.symbol, stored.snap
+        )
         return True
 
     def _store_fills(
@@ -159,44 +190,62 @@ class Executor:
         source: str,
         final_state: State | None,
         complete: bool = True,
-    ) -> list[int]:
-        now = self.clock()
-        ids: list[int] = []
+    ) -> Stored:
         with self.db.write() as conn:
-            cur = store.lock_order(conn, order_id)
-            if cur is None or cur.state not in FILLABLE:
-                return []
-            filled, avg = cur.filled_amount, cur.average_price or Decimal(0)
-            for f in new:
-                if not store.insert_fill(conn, _fill_row(cur, f, source, now)):
-                    continue
-                with localcontext() as ctx:
-                    ctx.prec = 40
-                    total = filled + f.amount
-                    avg = (avg * filled + f.price * f.amount) / total
-                    filled = total
-                ids.append(
-                    ob.enqueue(conn, ob.FILL, cur.user_id, f.fill_id, _payload(cur, f, source, now))
-                )
-            if not ids and final_state is None:
-                return []
-            state = final_state or state_after_fill(filled, cur.amount)
-            if not complete and is_final(state):
-                state = State.PARTIALLY_FILLED if filled > 0 else State(cur.state)
-            if not ids and state == cur.state and cur.done:
-                return []  # nothing new
-            if state != cur.state:
-                check_move(State(cur.state), state)
-            store.update_order(
-                conn,
-                order_id,
-                filled_amount=filled,
-                average_price=avg if filled > 0 else None,
-                state=str(state),
-                done=True,
-                updated_at=now,
-            )
-        return ids
+            return self.store_fills_in(conn, store.lock_order(conn, order_id), new, source,
+                                       final_state, complete)  # fmt: skip
+
+    def store_fills_in(
+        self,
+        conn,
+        cur,
+        new: list[NewFill],
+        source: str,
+        final_state: State | None = None,
+        complete: bool = True,
+    ) -> Stored:
+        """Store fills in the caller's transaction, ``cur`` being the order's row as locked
+        there; with new fills, also read the breaker's snapshot for the evaluation after."""
+        now = self.clock()
+        pending: list[ob.Pending] = []
+        rows = []
+        if cur is None or cur.state not in FILLABLE:
+            return Stored()
+        filled, avg = cur.filled_amount, cur.average_price or Decimal(0)
+        for f in new:
+            row = store.insert_fill(conn, _fill_row(cur, f, source, now))
+            if row is None:
+                continue
+            rows.append(row)
+            with localcontext() as ctx:
+                ctx.prec = 40
+                total = filled + f.amount
+                avg = (avg * filled + f.price * f.amount) / total
+                filled = total
+            payload = _payload(cur, f, source, now)
+            pending.append(ob.enqueue_row(conn, ob.FILL, cur.user_id, f.fill_id, payload))
+        if not pending and final_state is None:
+            return Stored()
+        state = final_state or state_after_fill(filled, cur.amount)
+        if not complete and is_final(state):
+            state = State.PARTIALLY_FILLED if filled > 0 else State(cur.state)
+        if not pending and state == cur.state and cur.done:
+            return Stored()  # nothing new
+        if state != cur.state:
+            check_move(State(cur.state), state)
+        order = store.update_order_returning(
+            conn,
+            cur.id,
+            filled_amount=filled,
+            average_price=avg if filled > 0 else None,
+            state=str(state),
+            done=True,
+            updated_at=now,
+        )
+        snap = None
+        if pending:
+            snap = self.breaker.snapshot_in(conn, cur.user_id, cur.bot_id, cur.symbol)
+        return Stored(pending, order, rows, snap)
 
     async def fail(self, order, reason: str, count_error: bool = True) -> None:
         now = self.clock()

@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from opentelemetry import propagate, trace
@@ -33,23 +34,35 @@ TRIP = "trip"
 MAX_BACKOFF = 60.0
 
 
+@dataclass(frozen=True)
+class Pending:
+    """An outbox row as enqueued (what a delivery needs of it), so that the transaction that
+    made it can hand it to ``deliver_now`` without reading it back."""
+
+    id: int
+    kind: str
+    user_id: str
+    ref: str
+    payload: str
+    attempts: int = 0
+
+
+_INSERT = outbox.insert()
+
+
 def enqueue(conn: Connection, kind: str, user_id: str, ref: str, payload: dict) -> int:
+    return enqueue_row(conn, kind, user_id, ref, payload).id
+
+
+def enqueue_row(conn: Connection, kind: str, user_id: str, ref: str, payload: dict) -> Pending:
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     now = datetime.now(UTC)
-    r = conn.execute(
-        outbox.insert().values(
-            kind=kind,
-            user_id=user_id,
-            ref=ref,
-            payload=json.dumps({**payload, "_trace": carrier}, sort_keys=True),
-            attempts=0,
-            next_attempt_at=now,
-            last_error="",
-            created_at=now,
-        )
-    )
-    return int(r.inserted_primary_key[0])
+    text = json.dumps({**payload, "_trace": carrier}, sort_keys=True)
+    values = {"kind": kind, "user_id": user_id, "ref": ref, "payload": text, "attempts": 0,
+              "next_attempt_at": now, "last_error": "", "created_at": now}  # fmt: skip
+    r = conn.execute(_INSERT, values)
+    return Pending(int(r.inserted_primary_key[0]), kind, user_id, ref, text)
 
 
 def backoff(attempts: int) -> float:
@@ -77,6 +90,10 @@ class Outbox:
     async def deliver(self, ids: Sequence[int]) -> bool:
         """Deliver these rows now, in order; True when all of them are delivered."""
         rows = await asyncio.to_thread(self._rows, list(ids), None)
+        return await self.deliver_now(rows)
+
+    async def deliver_now(self, rows: Sequence[Pending]) -> bool:
+        """Deliver rows just enqueued (committed), in order; True when all are delivered."""
         ok = True
         for row in rows:
             ok = await self._deliver_row(row) and ok

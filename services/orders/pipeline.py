@@ -15,13 +15,15 @@ id. The first refusal ends the order as REJECTED (an answer, not an error).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import grpc
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from sqlalchemy import Row
 
@@ -40,7 +42,7 @@ from services.orders.domain import breaker as bdomain
 from services.orders.domain import limiter
 from services.orders.domain.fees import fee_coverage
 from services.orders.domain.model import Gate, GateDecision, OrderRequest, OrderType, Side, State
-from services.orders.execution import Executor
+from services.orders.execution import Executor, Stored
 from services.orders.prices import Prices
 
 BREAKER_RETRY_SECONDS = 5
@@ -97,58 +99,62 @@ class OrderPipeline:
             raise invalid("symbol", f"must be the bot's symbol {bot.symbol!r}")
         costs = self.prices.costs(req.exchange, req.symbol)  # an unknown exchange is bad input
         order_id = str(uuid.uuid4())
-
-        # --- gate A: idempotency --------------------------------------------------------------
-        with self.tracer.start_as_current_span("gate.idempotency") as span:
-            span.set_attribute("gate", str(Gate.IDEMPOTENCY))
-            a = GateDecision(
-                Gate.IDEMPOTENCY, True, "a new idempotency key",
-                figures={"ttl_hours": str(int(self.ttl.total_seconds() // 3600))},
-            )  # fmt: skip
-            for _ in range(3):
-                taken, claim = await asyncio.to_thread(
-                    self._claim, user_id, req, order_id, bot, trace_id, a
+        # Gate D's figures are read for this order from now on, beside gates A to C (they
+        # are the breaker's state and the ledger's figures before this order executes): D
+        # then waits only for what is left of that read.
+        prefetch = None
+        if req.reduce_only or bot.state == "RUNNING":  # else gate A refuses it at once
+            prefetch = asyncio.create_task(
+                self.breaker.prefetch(
+                    user_id, req.bot_id, req.exchange, req.symbol, req.reduce_only
                 )
-                if claim is not None:
-                    span.set_attribute("order.id", claim.order_id)
-                    return await self._replay(span, user_id, req, claim)
-                if taken:
-                    span.set_attribute("order.id", order_id)
-                    _attrs(span, a)
-                    break
-            else:
-                raise AppError(
-                    grpc.StatusCode.ABORTED, "IDEMPOTENCY_KEY_IN_USE",
-                    "the idempotency key is being claimed concurrently; retry",
-                )  # fmt: skip
-        decisions = [a]
+            )
+        try:
+            return await self._submit(user_id, req, bot, costs, order_id, trace_id, prefetch)
+        finally:
+            if prefetch is not None:  # not needed (a replay, a refusal) or done already
+                prefetch.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await prefetch
 
-        # --- gate B: fee coverage -------------------------------------------------------------
-        with self.tracer.start_as_current_span("gate.fee_coverage") as span:
-            span.set_attribute("gate", str(Gate.FEE_COVERAGE))
-            span.set_attribute("order.id", order_id)
-            b = fee_coverage(req.type, req.expected_edge_bps, req.reduce_only, costs)
-            _attrs(span, b)
-            decisions.append(b)
-            if not b.passed:
-                await asyncio.to_thread(self._reject, order_id, decisions, b, False)
-                return await self.read(user_id, order_id)
-
-        # --- gate C: trade limiter ------------------------------------------------------------
-        with self.tracer.start_as_current_span("gate.trade_limit") as span:
-            span.set_attribute("gate", str(Gate.TRADE_LIMIT))
-            span.set_attribute("order.id", order_id)
-            c = await asyncio.to_thread(self._limit, order_id, user_id, req, decisions)
-            _attrs(span, c)
-            decisions.append(c)
-            if not c.passed:
-                return await self.read(user_id, order_id)
+    async def _submit(self, user_id, req, bot, costs, order_id, trace_id, prefetch) -> OrderOut:
+        # --- gates A, B, C: one write transaction, a span each ------------------------------
+        parent = otel_context.get_current()
+        span = self.tracer.start_span("gate.idempotency")
+        span.set_attribute("gate", str(Gate.IDEMPOTENCY))
+        try:
+            with trace.use_span(span, record_exception=False, set_status_on_exception=False):
+                for _ in range(3):
+                    front = await asyncio.to_thread(
+                        self._front, user_id, req, order_id, bot, trace_id, costs, span, parent
+                    )
+                    if front.claim is not None:
+                        span.set_attribute("order.id", front.claim.order_id)
+                        return await self._replay(span, user_id, req, front.claim)
+                    if front.decisions:
+                        break
+                else:
+                    raise AppError(
+                        grpc.StatusCode.ABORTED, "IDEMPOTENCY_KEY_IN_USE",
+                        "the idempotency key is being claimed concurrently; retry",
+                    )  # fmt: skip
+        except BaseException as exc:
+            if span.is_recording():
+                span.record_exception(exc)
+                span.set_status(trace.Status(trace.StatusCode.ERROR, str(exc)))
+            raise
+        finally:
+            if span.is_recording():
+                span.end()
+        decisions = front.decisions
+        if not decisions[-1].passed:  # B or C refused; the order is stored REJECTED
+            return await self.read(user_id, order_id)
 
         # --- gate D: circuit breaker ----------------------------------------------------------
         with self.tracer.start_as_current_span("gate.circuit_breaker") as span:
             span.set_attribute("gate", str(Gate.CIRCUIT_BREAKER))
             span.set_attribute("order.id", order_id)
-            d = await self._breaker(user_id, req)
+            d = await self._breaker(user_id, req, prefetch)
             _attrs(span, d)
             decisions.append(d)
             if not d.passed:
@@ -156,13 +162,45 @@ class OrderPipeline:
                 return await self.read(user_id, order_id)
 
         expected_fee = costs.fee_bps(req.type)
+        if bot.mode == "PAPER" and req.type is OrderType.MARKET:
+            out = await self._accept_and_fill(order_id, req, decisions, expected_fee)
+            return out or await self.read(user_id, order_id)
         resting = req.type is OrderType.LIMIT and bot.mode == "PAPER"
-        order = await asyncio.to_thread(self._accept, order_id, decisions, expected_fee, resting)
+        order, _ = await asyncio.to_thread(self._accept, order_id, decisions, expected_fee, resting)
         if order.state == str(State.ACCEPTED):
             await self.executor.execute(order)
         # else the sweep failed it meanwhile (its gates outlasted STALE_RECEIVED, e.g. after a
         # database outage): the client was or will be told FAILED, so nothing may execute
         return await self.read(user_id, order_id)
+
+    async def _accept_and_fill(
+        self, order_id: str, req: OrderRequest, decisions: list[GateDecision], expected_fee
+    ) -> OrderOut | None:
+        """A paper market order: accepted and filled in one transaction, on a quote taken just
+        before. The answer is built from the rows that transaction wrote; None: read it."""
+        ex = self.executor
+        with ex.span(order_id, req.exchange, "PAPER", str(req.type)):
+            try:
+                quote, error = await self.prices.quote(req.exchange, req.symbol), None
+            except AppError as exc:
+                quote, error = None, exc
+
+            def fill(conn, row) -> Stored:
+                new = ex.paper_new_fill(row, quote)
+                return Stored() if new is None else ex.store_fills_in(conn, row, [new], "PAPER")
+
+            order, stored = await asyncio.to_thread(
+                self._accept, order_id, decisions, expected_fee, False,
+                fill if quote is not None else None,
+            )  # fmt: skip
+            if order.state != str(State.ACCEPTED):
+                return None  # failed by the sweep meanwhile: nothing executes
+            if error is not None:
+                await ex.fail(order, error.message)
+                return None
+            if stored is None or not await ex.after_store(order, stored):
+                return None
+        return OrderOut(stored.order, stored.fills)
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -198,50 +236,81 @@ class OrderPipeline:
                 state=bot_state,
             )
 
-    def _claim(
-        self, user_id: str, req: OrderRequest, order_id: str, bot, trace_id: str,
-        a: GateDecision,
-    ) -> tuple[bool, Row | None]:  # fmt: skip
-        """In one transaction: claim the key, or find the unexpired claim holding it (a
-        replay: no precondition is checked); a new claim's preconditions are checked before
-        the order is stored, and a failed one rolls the claim back. (False, None): a claim
-        holding the key expired meanwhile; retry."""
+    def _front(
+        self, user_id: str, req: OrderRequest, order_id: str, bot, trace_id: str, costs,
+        span_a: trace.Span, parent,
+    ) -> Front:  # fmt: skip
+        """Gates A, B and C in one write transaction. A: claim the key, or find the unexpired
+        claim holding it (a replay: nothing else is checked); a new claim's preconditions are
+        checked before anything is stored, and a failed one rolls the claim back. B: fee
+        coverage. C: the limiter's counts under the user's lock row, and the slot. The order
+        is stored once, as RECEIVED holding its slot, or REJECTED by B or C. A Front with no
+        claim and no decisions: a claim holding the key expired meanwhile; retry."""
         now = self.clock()
+        fp = req.fingerprint()
         with self.db.write() as conn:
-            fp = req.fingerprint()
             if not store.take_claim(
                 conn, user_id, req.idempotency_key, order_id, fp, now, self.ttl
             ):
-                return False, store.find_claim(conn, user_id, req.idempotency_key, now)
+                return Front(claim=store.find_claim(conn, user_id, req.idempotency_key, now))
             self._preconditions(conn, user_id, req, bot.state)
-            store.insert_order(
-                conn,
-                {
-                    "id": order_id,
-                    "user_id": user_id,
-                    "bot_id": req.bot_id,
-                    "idempotency_key": req.idempotency_key,
-                    "fingerprint": fp,
-                    "exchange": req.exchange,
-                    "symbol": req.symbol,
-                    "side": str(req.side),
-                    "type": str(req.type),
-                    "amount": req.amount,
-                    "price": req.price,
-                    "expected_edge_bps": req.expected_edge_bps,
-                    "reduce_only": req.reduce_only,
-                    "mode": bot.mode,
-                    "state": str(State.RECEIVED),
-                    "state_reason": "",
-                    "gates": json.dumps([a.to_json()]),
-                    "trace_id": trace_id,
-                    "filled_amount": 0 * req.amount,
-                    "done": False,
-                    "created_at": now,
-                    "updated_at": now,
-                },
-            )
-        return True, None
+            a = GateDecision(
+                Gate.IDEMPOTENCY, True, "a new idempotency key",
+                figures={"ttl_hours": str(int(self.ttl.total_seconds() // 3600))},
+            )  # fmt: skip
+            span_a.set_attribute("order.id", order_id)
+            _attrs(span_a, a)
+            span_a.end()
+            row = {
+                "id": order_id,
+                "user_id": user_id,
+                "bot_id": req.bot_id,
+                "idempotency_key": req.idempotency_key,
+                "fingerprint": fp,
+                "exchange": req.exchange,
+                "symbol": req.symbol,
+                "side": str(req.side),
+                "type": str(req.type),
+                "amount": req.amount,
+                "price": req.price,
+                "expected_edge_bps": req.expected_edge_bps,
+                "reduce_only": req.reduce_only,
+                "mode": bot.mode,
+                "state": str(State.RECEIVED),
+                "state_reason": "",
+                "trace_id": trace_id,
+                "filled_amount": 0 * req.amount,
+                "done": False,
+                "created_at": now,
+                "updated_at": now,
+            }
+            decisions = [a]
+            with self.tracer.start_as_current_span("gate.fee_coverage", context=parent) as span:
+                span.set_attribute("gate", str(Gate.FEE_COVERAGE))
+                span.set_attribute("order.id", order_id)
+                b = fee_coverage(req.type, req.expected_edge_bps, req.reduce_only, costs)
+                _attrs(span, b)
+                decisions.append(b)
+            if not b.passed:
+                store.insert_order(conn, {**row, **_rejected(decisions, b)})
+                return Front(decisions=decisions)
+            with self.tracer.start_as_current_span("gate.trade_limit", context=parent) as span:
+                span.set_attribute("gate", str(Gate.TRADE_LIMIT))
+                span.set_attribute("order.id", order_id)
+                store.lock_user(conn, user_id)
+                usage = store.limiter_usage(
+                    conn, user_id, req.bot_id, req.exchange, now, self.limits
+                )
+                c = limiter.decide(self.limits, usage, now)
+                _attrs(span, c)
+                decisions.append(c)
+                if c.passed:
+                    gates = json.dumps([x.to_json() for x in decisions])
+                    store.insert_order(conn, {**row, "gates": gates, "limit_at": now})
+                else:
+                    store.insert_order(conn, {**row, **_rejected(decisions, c)})
+                conn.commit()  # the slot is taken (or the refusal stored) inside C's span
+        return Front(decisions=decisions)
 
     async def _replay(self, span, user_id: str, req: OrderRequest, claim) -> OrderOut:
         if claim.fingerprint != req.fingerprint():
@@ -291,50 +360,41 @@ class OrderPipeline:
         with self.db.write() as conn:
             store.update_order(conn, order_id, [str(State.RECEIVED)], **values)
 
-    def _limit(
-        self, order_id: str, user_id: str, req: OrderRequest, decisions: list[GateDecision]
-    ) -> GateDecision:
-        now = self.clock()
-        with self.db.write() as conn:
-            store.lock_user(conn, user_id)
-            usage = store.limiter_usage(conn, user_id, req.bot_id, req.exchange, now, self.limits)
-            c = limiter.decide(self.limits, usage, now)
-            gates = json.dumps([x.to_json() for x in [*decisions, c]])
-            if c.passed:
-                store.update_order(conn, order_id, limit_at=now, gates=gates, updated_at=now)
-            else:
-                self._reject(order_id, [*decisions, c], c, False, conn)
-        return c
-
-    async def _breaker(self, user_id: str, req: OrderRequest) -> GateDecision:
-        snap = await asyncio.to_thread(self.breaker.snapshot, user_id, req.bot_id, req.symbol)
+    async def _breaker(self, user_id: str, req: OrderRequest, prefetch) -> GateDecision:
+        if prefetch is None:  # (not reached: an order gets here only with its prefetch)
+            prefetch = self.breaker.prefetch(
+                user_id, req.bot_id, req.exchange, req.symbol, req.reduce_only
+            )
+        snap, measured = await prefetch
         views = snap.views
         figures: dict[str, str] = {}
-        if not req.reduce_only and not any(v.tripped for v in views):
-            try:
-                views, measured = await self.breaker.evaluate(
-                    user_id, req.bot_id, req.exchange, req.symbol, snap
-                )
-            except AppError as exc:
-                return GateDecision(
-                    Gate.CIRCUIT_BREAKER,
-                    False,
-                    f"the breaker's figures cannot be had ({exc.message}); no order is taken "
-                    "without them",
-                    code="BREAKER_METRICS_UNAVAILABLE",
-                    figures={"retry_after_seconds": str(BREAKER_RETRY_SECONDS)},
-                    retry_after_seconds=BREAKER_RETRY_SECONDS,
-                )
+        if isinstance(measured, AppError):
+            return GateDecision(
+                Gate.CIRCUIT_BREAKER,
+                False,
+                f"the breaker's figures cannot be had ({measured.message}); no order is taken "
+                "without them",
+                code="BREAKER_METRICS_UNAVAILABLE",
+                figures={"retry_after_seconds": str(BREAKER_RETRY_SECONDS)},
+                retry_after_seconds=BREAKER_RETRY_SECONDS,
+            )
+        if measured is not None:
+            views = await self.breaker.judge(user_id, req.bot_id, snap, measured)
             for sm in measured:
                 figures.update(sm.metrics.as_figures("account." if not sm.bot_id else "bot."))
         return bdomain.decide(views, req.reduce_only, figures)
 
     def _accept(
-        self, order_id: str, decisions: list[GateDecision], expected_fee_bps, done: bool
-    ) -> Row:
+        self, order_id: str, decisions: list[GateDecision], expected_fee_bps, done: bool,
+        then: Callable | None = None,
+    ) -> tuple[Row, Stored | None]:  # fmt: skip
+        """RECEIVED -> ACCEPTED with the gates' decisions, unless the sweep failed the order
+        meanwhile; ``then(conn, row)`` runs in the same transaction once the accept took
+        effect (a paper market order's fill). Returns the order as accepted (or as it is)
+        and what ``then`` returned."""
         now = self.clock()
         with self.db.write() as conn:
-            store.update_order(
+            row = store.update_order_returning(
                 conn,
                 order_id,
                 [str(State.RECEIVED)],
@@ -344,4 +404,25 @@ class OrderPipeline:
                 done=done,
                 updated_at=now,
             )
-            return store.get_order(conn, order_id)
+            if row is None:
+                return store.get_order(conn, order_id), None
+            return row, (then(conn, row) if then is not None else None)
+
+
+def _rejected(decisions: list[GateDecision], d: GateDecision) -> dict:
+    """An order's columns when stored REJECTED by ``d``."""
+    return {
+        "state": str(State.REJECTED),
+        "state_reason": d.reason,
+        "gates": json.dumps([x.to_json() for x in decisions]),
+        "rejection": json.dumps(d.to_json()),
+        "done": True,
+    }
+
+
+@dataclass(frozen=True)
+class Front:
+    """Gates A to C: the claim holding the key (a replay), or the decisions made."""
+
+    claim: Row | None = None
+    decisions: list[GateDecision] = field(default_factory=list)

@@ -6,6 +6,7 @@
   is what makes one key execute once across processes.
 - ``limiter_locks``: one row per user, locked while gate C counts and takes a slot.
 - ``fills`` and ``outbox``: a fill and its delivery to the ledger commit together.
+- ``markets``: the (exchange, symbol) pairs each user has fills in, kept with the fills.
 - ``breakers``, ``breaker_events``, ``exec_errors``: the circuit breaker's state and history.
 
 A live order's lease (``lease_owner``, ``lease_until``) says which process works on it with the
@@ -27,6 +28,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    inspect,
+    select,
 )
 
 from services.common.db import Money, UtcDateTime
@@ -124,6 +127,17 @@ fills = Table(
     Index("fills_user_bot_symbol", "user_id", "bot_id", "symbol"),
 )
 
+# The markets (exchange, symbol) a user has fills in, per quote currency: written with each
+# fill, in its transaction, so the breaker knows what to mark without scanning the fills.
+markets = Table(
+    "markets",
+    metadata,
+    Column("user_id", String(64), primary_key=True),
+    Column("quote", String(32), primary_key=True),
+    Column("exchange", String(64), primary_key=True),
+    Column("symbol", String(64), primary_key=True),
+)
+
 outbox = Table(
     "outbox",
     metadata,
@@ -213,4 +227,20 @@ def _v3(conn: Connection) -> None:
     )
 
 
-MIGRATIONS = [_v1, _v2, _v3]
+def _v4(conn: Connection) -> None:
+    """The markets table, filled from the fills already stored (a database made by _v1 today
+    already has the table, empty)."""
+    markets.create(conn, checkfirst=True)
+    if not inspect(conn).has_table("fills"):
+        return
+    q = select(fills.c.user_id, fills.c.exchange, fills.c.symbol).distinct()
+    rows = [
+        {"user_id": u, "quote": s.split("/", 1)[1], "exchange": e, "symbol": s}
+        for u, e, s in conn.execute(q)
+    ]
+    if rows:
+        conn.execute(markets.delete())
+        conn.execute(markets.insert(), rows)
+
+
+MIGRATIONS = [_v1, _v2, _v3, _v4]

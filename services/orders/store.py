@@ -6,11 +6,24 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, localcontext
 
-from sqlalchemy import Connection, Row, and_, case, func, or_, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    Row,
+    Table,
+    TextClause,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.orders.domain.limiter import Limits, Usage, day_start, window_start
-from services.orders.schema import fills, idempotency_claims, limiter_locks, orders
+from services.orders.schema import fills, idempotency_claims, limiter_locks, markets, orders
 
 BURST_TIMES = 50  # how many of the window's oldest times gate C reads for its retry time
 
@@ -22,6 +35,45 @@ def insert(conn: Connection, table):
 def for_update(conn: Connection, q):
     """Row locks on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers."""
     return q.with_for_update() if conn.dialect.name == "postgresql" else q
+
+
+def insert_on_conflict(
+    table: Table,
+    conflict: Sequence[str],
+    update: str = "",
+    returning: Sequence[Column] = (),
+    columns: Sequence[str] | None = None,
+) -> TextClause:
+    """INSERT ... ON CONFLICT as a statement made once. SQLAlchemy 2.0 keeps no compiled form
+    of its dialect-specific ``on_conflict_*`` inserts (they have no cache key), so each one was
+    compiled again on every execution; this SQL is the same on PostgreSQL and SQLite (3.35 and
+    later), and the columns' types still convert the values both ways."""
+    names = list(columns or [c.name for c in table.columns])
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(names)}) "
+        f"VALUES ({', '.join(':' + n for n in names)}) "
+        f"ON CONFLICT ({', '.join(conflict)}) "
+        + (f"DO UPDATE SET {update}" if update else "DO NOTHING")
+    )
+    if returning:
+        sql += " RETURNING " + ", ".join(c.name for c in returning)
+    q = text(sql).bindparams(*(bindparam(n, type_=table.c[n].type) for n in names))
+    return q.columns(*returning) if returning else q
+
+
+_TAKE_CLAIM = insert_on_conflict(
+    idempotency_claims, ["user_id", "idempotency_key"], returning=[idempotency_claims.c.order_id]
+)
+_LOCK_USER = insert_on_conflict(limiter_locks, ["user_id"], update="taken = 0")
+_INSERT_FILL = insert_on_conflict(fills, ["fill_id"], returning=list(fills.c))
+_ADD_MARKET = insert_on_conflict(markets, ["user_id", "quote", "exchange", "symbol"])
+_INSERT_ORDER = orders.insert()
+_GET_ORDER = select(orders).where(orders.c.id == bindparam("w_id"))
+_GET_USER_ORDER = _GET_ORDER.where(orders.c.user_id == bindparam("w_user_id"))
+_UPDATE_RETURNING = orders.update().where(orders.c.id == bindparam("w_id")).returning(*orders.c)
+_UPDATE_FROM_RETURNING = _UPDATE_RETURNING.where(
+    orders.c.state.in_(bindparam("w_states", expanding=True))
+)
 
 
 # --- gate A: idempotency claims -----------------------------------------------------------
@@ -47,12 +99,7 @@ def take_claim(
 ) -> bool:
     """Claim the key for this order: True unless an unexpired claim holds it."""
     values = {"order_id": order_id, "fingerprint": fingerprint, "expires_at": now + ttl}
-    done = conn.execute(
-        insert(conn, idempotency_claims)
-        .values(user_id=user_id, idempotency_key=key, **values)
-        .on_conflict_do_nothing(index_elements=["user_id", "idempotency_key"])
-        .returning(idempotency_claims.c.order_id)
-    ).first()
+    done = conn.execute(_TAKE_CLAIM, {"user_id": user_id, "idempotency_key": key, **values}).first()
     if done is not None:  # (rowcount is not reliable for ON CONFLICT with psycopg)
         return True
     expired = conn.execute(
@@ -71,14 +118,13 @@ def take_claim(
 
 
 def insert_order(conn: Connection, values: dict) -> None:
-    conn.execute(orders.insert().values(**values))
+    conn.execute(_INSERT_ORDER, values)
 
 
 def get_order(conn: Connection, order_id: str, user_id: str | None = None) -> Row | None:
-    q = select(orders).where(orders.c.id == order_id)
-    if user_id is not None:
-        q = q.where(orders.c.user_id == user_id)
-    return conn.execute(q).first()
+    if user_id is None:
+        return conn.execute(_GET_ORDER, {"w_id": order_id}).first()
+    return conn.execute(_GET_USER_ORDER, {"w_id": order_id, "w_user_id": user_id}).first()
 
 
 def lock_order(conn: Connection, order_id: str) -> Row | None:
@@ -93,6 +139,16 @@ def update_order(
     if from_states is not None:
         q = q.where(orders.c.state.in_(list(from_states)))
     return conn.execute(q.values(**values)).rowcount == 1
+
+
+def update_order_returning(
+    conn: Connection, order_id: str, from_states: Sequence[str] | None = None, **values
+) -> Row | None:
+    """As update_order, and the updated row (None when nothing was updated)."""
+    if from_states is None:
+        return conn.execute(_UPDATE_RETURNING, {"w_id": order_id, **values}).first()
+    params = {"w_id": order_id, "w_states": list(from_states), **values}
+    return conn.execute(_UPDATE_FROM_RETURNING, params).first()
 
 
 def list_orders(
@@ -140,15 +196,9 @@ def stale_received(conn: Connection, before: datetime, limit: int = 100) -> list
 
 
 def lock_user(conn: Connection, user_id: str) -> None:
-    """Take the user's limiter lock until the transaction ends."""
-    conn.execute(
-        insert(conn, limiter_locks)
-        .values(user_id=user_id, taken=0)
-        .on_conflict_do_nothing(index_elements=["user_id"])
-    )
-    conn.execute(
-        for_update(conn, select(limiter_locks.c.taken).where(limiter_locks.c.user_id == user_id))
-    ).one()
+    """Take the user's limiter lock until the transaction ends: one upsert, which creates the
+    row or, updating it, locks it (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises anyway)."""
+    conn.execute(_LOCK_USER, {"user_id": user_id, "taken": 0})
 
 
 def limiter_usage(
@@ -157,18 +207,10 @@ def limiter_usage(
     """The three counts in one pass over the user's counted orders since the earlier of the
     day's start and the burst window's; the window's oldest times only when it is full."""
     today, ws = day_start(now), window_start(now, limits)
-
-    def count(*cond):
-        return func.coalesce(func.sum(case((and_(*cond), 1), else_=0)), 0)
-
+    params = {"user_id": user_id, "bot_id": bot_id, "exchange": exchange, "today": today,
+              "window": ws, "since": min(today, ws)}  # fmt: skip
+    bot_today, user_today, burst = conn.execute(_USAGE, params).one()
     in_window = and_(orders.c.exchange == exchange, orders.c.limit_at > ws)
-    bot_today, user_today, burst = conn.execute(
-        select(
-            count(orders.c.bot_id == bot_id, orders.c.limit_at >= today),
-            count(orders.c.limit_at >= today),
-            count(in_window),
-        ).where(orders.c.user_id == user_id, orders.c.limit_at >= min(today, ws))
-    ).one()
     times: tuple[datetime, ...] = ()
     if burst >= limits.burst_orders:  # the retry time is read from them only then
         times = tuple(
@@ -180,6 +222,21 @@ def limiter_usage(
             ).scalars()
         )
     return Usage(int(bot_today), int(user_today), int(burst), times)
+
+
+def _count(*cond):
+    return func.coalesce(func.sum(case((and_(*cond), 1), else_=0)), 0)
+
+
+def _p(name: str):
+    return bindparam(name, type_=orders.c.limit_at.type)
+
+
+_USAGE = select(
+    _count(orders.c.bot_id == bindparam("bot_id"), orders.c.limit_at >= _p("today")),
+    _count(orders.c.limit_at >= _p("today")),
+    _count(orders.c.exchange == bindparam("exchange"), orders.c.limit_at > _p("window")),
+).where(orders.c.user_id == bindparam("user_id"), orders.c.limit_at >= _p("since"))
 
 
 def limit_slots(conn: Connection, user_id: str, since: datetime) -> list[Row]:
@@ -207,15 +264,16 @@ def fills_of(conn: Connection, order_ids: Sequence[str]) -> dict[str, list[Row]]
     return out
 
 
-def insert_fill(conn: Connection, values: dict) -> bool:
-    """Insert a fill once by its id; False when it was already there."""
-    done = conn.execute(
-        insert(conn, fills)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["fill_id"])
-        .returning(fills.c.fill_id)
-    ).first()
-    return done is not None
+def insert_fill(conn: Connection, values: dict) -> Row | None:
+    """Insert a fill once by its id, and note its market; None when it was already there,
+    else the stored row."""
+    done = conn.execute(_INSERT_FILL, values).first()
+    if done is not None:
+        symbol = values["symbol"]
+        market = {"user_id": values["user_id"], "quote": symbol.split("/", 1)[1],
+                  "exchange": values["exchange"], "symbol": symbol}  # fmt: skip
+        conn.execute(_ADD_MARKET, market)
+    return done
 
 
 def position(conn: Connection, user_id: str, bot_id: str, symbol: str) -> Decimal:
@@ -233,17 +291,19 @@ def position(conn: Connection, user_id: str, bot_id: str, symbol: str) -> Decima
     return total
 
 
+_MARKETS = (
+    select(markets.c.exchange, markets.c.symbol)
+    .where(markets.c.user_id == bindparam("user_id"), markets.c.quote == bindparam("quote"))
+    .order_by(markets.c.exchange, markets.c.symbol)
+    .limit(bindparam("limit"))
+)
+
+
 def traded_markets(conn: Connection, user_id: str, quote: str, limit: int = 20) -> list[Row]:
     """(exchange, symbol) pairs the user has fills in, for one quote currency."""
-    q = (
-        select(fills.c.exchange, fills.c.symbol)
-        .where(fills.c.user_id == user_id, fills.c.symbol.like(f"%/{quote}"))
-        .distinct()
-        .limit(limit)
-    )
-    return list(conn.execute(q))
+    return list(conn.execute(_MARKETS, {"user_id": user_id, "quote": quote, "limit": limit}))
 
 
 def traded_quotes(conn: Connection, user_id: str) -> list[str]:
-    q = select(fills.c.symbol).where(fills.c.user_id == user_id).distinct()
-    return sorted({s.split("/", 1)[1] for s in conn.execute(q).scalars()})
+    q = select(markets.c.quote).where(markets.c.user_id == user_id).distinct()
+    return sorted(conn.execute(q).scalars())
