@@ -18,7 +18,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from services.gateway.errors import ApiError, bad_request
-from services.gateway.fields import WRAPPERS, assign, find_field, is_map, scalar
+from services.gateway.fields import WRAPPERS, assign, find_field, is_internal, is_map, scalar
 from services.gateway.routes import Binding
 
 F = FieldDescriptor
@@ -199,7 +199,7 @@ def _resolve(desc: Descriptor, dotted: str, name: str) -> list[FieldDescriptor]:
     parts = dotted.split(".")
     for i, part in enumerate(parts):
         field = find_field(desc, part) if desc is not None else None
-        if field is None:
+        if field is None or is_internal(field):
             raise bad_request(name, "is not a parameter of this request")
         chain.append(field)
         if i < len(parts) - 1:

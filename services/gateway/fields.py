@@ -18,6 +18,7 @@ from google.protobuf import duration_pb2, field_mask_pb2, message_factory, times
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 from google.protobuf.message import Message
 
+from amarktai.common.v1 import options_pb2
 from services.gateway.errors import bad_request
 
 F = FieldDescriptor
@@ -55,6 +56,11 @@ def find_field(message: Descriptor, name: str) -> FieldDescriptor | None:
         if f.json_name == name:
             return f
     return None
+
+
+def is_internal(field: FieldDescriptor) -> bool:
+    """A field for the services only (amarktai.common.v1.internal): not over HTTP."""
+    return field.GetOptions().Extensions[options_pb2.internal]
 
 
 def is_map(field: FieldDescriptor) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 
 from amarktai.common.v1 import options_pb2
-from services.gateway.fields import is_map, settable_from_text
+from services.gateway.fields import is_internal, is_map, settable_from_text
 from services.gateway.routes import Binding, RouteTable
 from services.gateway.sse import unwrap
 
@@ -82,7 +82,7 @@ class _Builder:
             return {**inner, "nullable": True}
         if desc.full_name not in self.schemas:
             self.schemas[desc.full_name] = {}  # placeholder first: messages may recurse
-            props = {f.json_name: self.field(f) for f in desc.fields}
+            props = {f.json_name: self.field(f) for f in desc.fields if not is_internal(f)}
             self.schemas[desc.full_name] = {"type": "object", "properties": props}
         return self.ref(desc.full_name)
 
@@ -104,7 +104,7 @@ class _Builder:
     def query_params(self, desc: Descriptor, skip: set[str], prefix: str, depth: int) -> list:
         params = []
         for f in desc.fields:
-            if not prefix and f.name in skip:
+            if (not prefix and f.name in skip) or is_internal(f):
                 continue
             name = prefix + f.name
             if settable_from_text(f):

@@ -37,8 +37,19 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
         if not request.HasField("fill"):
             raise invalid("fill", "is required")
         now = self.service.clock()
-        [rec] = await self._record([fill_in(request.fill, current_caller(), "", now)])
-        return pb.RecordFillResponse(fill=fill_out(rec), replayed=rec.replayed)
+        caller = current_caller()
+        item = fill_in(request.fill, caller, "", now)
+        if not request.include_risk:
+            [rec] = await self._record([item])
+            return pb.RecordFillResponse(fill=fill_out(rec), replayed=rec.replayed)
+        marks = marks_in(request.risk_marks, "risk_marks")
+        rec, (bot, account) = await asyncio.to_thread(
+            self.service.record_fill_with_risk, caller.user_id, item, marks
+        )
+        e = rec.entry
+        risk = _risk_out(e.bot_id, e.currency, bot)
+        risk.account.CopyFrom(_risk_out("", e.currency, account))
+        return pb.RecordFillResponse(fill=fill_out(rec), replayed=rec.replayed, risk=risk)
 
     async def RecordFills(self, request, context):
         if not 0 < len(request.fills) <= MAX_BATCH:

@@ -112,22 +112,39 @@ class LedgerService:
         known for certain: looked up, or (for a batch streamed by COPY) found by the unique
         index refusing the batch, which is then recorded again knowing them.
         """
-        now = self.clock()
         with self.db.write() as conn:
-            head = store.lock_head(conn, user_id)
-            corrects = [n.entry.corrects for n in batch if n.entry.corrects]
-            if store.streams(conn, len(batch)):
-                # A batch that goes by COPY is written without looking its ids up first:
-                # the unique index on (user, entry id) refuses it if one is stored already,
-                # and then it is recorded again, knowing what is stored (a retried batch).
-                try:
-                    with conn.begin_nested():
-                        known = self._known(conn, user_id, corrects)
-                        return self._record(conn, user_id, batch, now, head, known)
-                except store.EntryIdTaken:
-                    pass
-            known = self._known(conn, user_id, [n.entry.entry_id for n in batch] + corrects)
-            return self._record(conn, user_id, batch, now, head, known)
+            return self._record_in(conn, user_id, batch)
+
+    def record_fill_with_risk(
+        self, user_id: str, item: NewEntry, marks: dict[str, Decimal]
+    ) -> tuple[Recorded, list[RiskMetrics]]:
+        """Record one fill, then read the breaker's figures of its bot and of the account
+        (``risk_metrics_of``) in the same transaction: what the fill left them at."""
+        e = item.entry
+        with self.db.write() as conn:
+            [rec] = self._record_in(conn, user_id, [item])
+            read = store.risk_reads(conn, user_id, [e.bot_id or ACCOUNT, ACCOUNT], e.currency)
+        today = bucket_start(self.clock(), "daily")
+        risk = [_risk(figs or Figures(), rows, base, marks, today) for figs, rows, base in read]
+        return rec, risk
+
+    def _record_in(self, conn, user_id: str, batch: Sequence[NewEntry]) -> list[Recorded]:
+        """record() in the caller's write transaction."""
+        now = self.clock()
+        head = store.lock_head(conn, user_id)
+        corrects = [n.entry.corrects for n in batch if n.entry.corrects]
+        if store.streams(conn, len(batch)):
+            # A batch that goes by COPY is written without looking its ids up first:
+            # the unique index on (user, entry id) refuses it if one is stored already,
+            # and then it is recorded again, knowing what is stored (a retried batch).
+            try:
+                with conn.begin_nested():
+                    known = self._known(conn, user_id, corrects)
+                    return self._record(conn, user_id, batch, now, head, known)
+            except store.EntryIdTaken:
+                pass
+        known = self._known(conn, user_id, [n.entry.entry_id for n in batch] + corrects)
+        return self._record(conn, user_id, batch, now, head, known)
 
     @staticmethod
     def _known(conn, user_id: str, ids: Sequence[str]) -> dict[str, Recorded]:

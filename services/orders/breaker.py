@@ -117,6 +117,11 @@ class Breaker:
         except AppError as exc:
             return snap, exc
 
+    async def marks_of(self, snap: Snapshot, exchange: str, symbol: str) -> list[str]:
+        """The marks an evaluation on this snapshot uses (the order's market and every
+        market the user has fills in), at current prices."""
+        return await self._marks(snap.markets, exchange, symbol)
+
     async def marks(
         self, user_id: str, quote: str, exchange: str = "", symbol: str = ""
     ) -> list[str]:
@@ -200,12 +205,27 @@ class Breaker:
         return True
 
     async def after_fill(
-        self, user_id: str, bot_id: str, exchange: str, symbol: str, snap: Snapshot | None = None
+        self,
+        user_id: str,
+        bot_id: str,
+        exchange: str,
+        symbol: str,
+        snap: Snapshot | None = None,
+        figures: tuple[RiskFigures, RiskFigures] | None = None,
     ) -> None:
-        """Evaluate after a fill (``snap``: read in the fill's transaction); a failure is
-        logged (the next order evaluates again)."""
+        """Evaluate after a fill (``snap``: read in the fill's transaction; ``figures``: the
+        account's and the bot's as the ledger answered the fill's delivery, else they are
+        asked for); a failure is logged (the next order evaluates again)."""
         try:
-            await self.evaluate(user_id, bot_id, exchange, symbol, snap)
+            if figures is None or snap is None:
+                await self.evaluate(user_id, bot_id, exchange, symbol, snap)
+                return
+            account, bot = figures
+            measured = [
+                ScopeMetrics("", to_metrics(account, snap.account_errors)),
+                ScopeMetrics(bot_id, to_metrics(bot, snap.bot_errors)),
+            ]
+            await self.judge(user_id, bot_id, snap, measured)
         except AppError as exc:
             log_event(log, "breaker_after_fill_failed", logging.WARNING, user_id=user_id,
                       bot_id=bot_id, error=exc.message)  # fmt: skip

@@ -206,8 +206,19 @@ class Peers:
         req = ledger_pb2.ResetRiskBaselineRequest(bot_id=bot_id, currency=currency, reason=reason)
         return await self._call("ledger", self.ledger.ResetRiskBaseline, req, user_id)
 
-    async def record_fill(self, user_id: str, fill: ledger_pb2.Fill, timeout: float | None = None):
+    async def record_fill(
+        self,
+        user_id: str,
+        fill: ledger_pb2.Fill,
+        timeout: float | None = None,
+        marks: list[str] | None = None,
+    ) -> ledger_pb2.RecordFillResponse:
+        """Record a fill; with ``marks``, the answer also carries the breaker's figures the
+        fill left (see ``risk_after``; a ledger that does not know the fields ignores them)."""
         req = ledger_pb2.RecordFillRequest(fill=fill)
+        if marks is not None:
+            req.include_risk = True
+            req.risk_marks.extend(marks)
         return await self._call("ledger", self.ledger.RecordFill, req, user_id, timeout)
 
     # --- auth ------------------------------------------------------------------------------
@@ -226,6 +237,14 @@ def _bot(b: bots_pb2.Bot) -> BotInfo:
     state = bots_pb2.BotState.Name(b.state).removeprefix("BOT_STATE_")
     mode = bots_pb2.BotMode.Name(b.mode).removeprefix("BOT_MODE_")
     return BotInfo(b.id, b.exchange, b.symbol, state, "LIVE" if mode == "LIVE" else "PAPER")
+
+
+def risk_after(r: ledger_pb2.RecordFillResponse) -> tuple[RiskFigures, RiskFigures] | None:
+    """The account's and the fill's bot's figures a RecordFill answered with include_risk;
+    None from a ledger that did not give them."""
+    if not r.HasField("risk") or not r.risk.HasField("account"):
+        return None
+    return _risk(r.risk.account), _risk(r.risk)
 
 
 def _risk(r: ledger_pb2.GetRiskMetricsResponse) -> RiskFigures:

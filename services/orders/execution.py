@@ -177,9 +177,20 @@ class Executor:
         if not stored.pending:
             return False
         self.faults.hit(AFTER_COMMIT)
-        await self.outbox.deliver_now(stored.pending)
+        figures, marks = None, None
+        if stored.snap is not None:
+            try:
+                marks = await self.breaker.marks_of(stored.snap, order.exchange, order.symbol)
+            except AppError as exc:  # no prices now: deliver anyway, the evaluation says why
+                log_event(log, "breaker_marks_failed", logging.WARNING, order_id=order.id,
+                          error=exc.message)  # fmt: skip
+        if marks is None:
+            await self.outbox.deliver_now(stored.pending)
+        else:
+            # the ledger answers the fill with the breaker's figures it leaves: no second call
+            figures = await self.outbox.deliver_fills(stored.pending, marks)
         await self.breaker.after_fill(
-            order.user_id, order.bot_id, order.exchange, order.symbol, stored.snap
+            order.user_id, order.bot_id, order.exchange, order.symbol, stored.snap, figures
         )
         return True
 

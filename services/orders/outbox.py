@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from opentelemetry import propagate, trace
 from sqlalchemy import Connection, select
@@ -24,7 +25,7 @@ from amarktai.ledger.v1 import ledger_pb2
 from services.common.db import Database
 from services.common.errors import AppError
 from services.common.logs import log_event
-from services.orders.clients import Peers
+from services.orders.clients import Peers, RiskFigures, risk_after
 from services.orders.faults import DURING_OUTBOX_DELIVERY, Faults
 from services.orders.schema import outbox
 
@@ -99,6 +100,22 @@ class Outbox:
             ok = await self._deliver_row(row) and ok
         return ok
 
+    async def deliver_fills(
+        self, rows: Sequence[Pending], marks: list[str]
+    ) -> tuple[RiskFigures, RiskFigures] | None:
+        """deliver_now for the fills one transaction just stored, the last of them asking the
+        ledger for the breaker's figures it leaves (positions marked at ``marks``): the
+        account's and the bot's, or None when a row was not delivered now or the ledger
+        gave no figures."""
+        ok, answer = True, None
+        for i, row in enumerate(rows):
+            last = i == len(rows) - 1
+            delivered, answer = await self._deliver(row, marks if last else None)
+            ok = ok and delivered
+        if not ok or answer is None:
+            return None
+        return risk_after(answer)
+
     async def run(self, interval: float = 0.5) -> None:
         """The worker: deliver due rows until cancelled."""
         while True:
@@ -144,6 +161,11 @@ class Outbox:
             return list(conn.execute(q))
 
     async def _deliver_row(self, row) -> bool:
+        return (await self._deliver(row, None))[0]
+
+    async def _deliver(self, row, marks: list[str] | None) -> tuple[bool, Any]:
+        """Deliver one row: (delivered, the peer's answer). ``marks``: for a fill, ask the
+        ledger for the breaker's figures too."""
         payload = json.loads(row.payload)
         parent = propagate.extract(payload.pop("_trace", {}))
         with self.tracer.start_as_current_span(
@@ -153,7 +175,7 @@ class Outbox:
             span.set_attribute("outbox.ref", row.ref)
             span.set_attribute("order.id", payload.get("order_id", ""))
             try:
-                await self._send(row.kind, row.user_id, payload)
+                answer = await self._send(row.kind, row.user_id, payload, marks)
             except AppError as exc:
                 span.set_attribute("decision", "retry")
                 await asyncio.to_thread(self._failed, row.id, row.attempts + 1, exc.message)
@@ -161,16 +183,16 @@ class Outbox:
                     log, "outbox_delivery_failed", logging.WARNING,
                     kind=row.kind, ref=row.ref, attempts=row.attempts + 1, error=exc.message,
                 )  # fmt: skip
-                return False
+                return False, None
             span.set_attribute("decision", "delivered")
         if row.kind == FILL:
             self.faults.hit(DURING_OUTBOX_DELIVERY)
         await asyncio.to_thread(self._delivered, row.id)
         if row.kind == FILL and self.on_fill_delivered is not None:
             await self.on_fill_delivered(row.user_id, payload)
-        return True
+        return True, answer
 
-    async def _send(self, kind: str, user_id: str, payload: dict) -> None:
+    async def _send(self, kind: str, user_id: str, payload: dict, marks=None) -> Any:
         if kind == FILL:
             fill = ledger_pb2.Fill(
                 fill_id=payload["fill_id"],
@@ -187,9 +209,9 @@ class Outbox:
                 source=payload["source"],
             )
             fill.executed_at.FromJsonString(payload["executed_at"])
-            await self.peers.record_fill(user_id, fill)
+            return await self.peers.record_fill(user_id, fill, marks=marks)
         elif kind == TRIP:
-            await self.peers.trip_bots(user_id, payload["bot_id"], payload["reason"])
+            return await self.peers.trip_bots(user_id, payload["bot_id"], payload["reason"])
         else:
             raise ValueError(f"unknown outbox kind {kind!r}")
 

@@ -22,18 +22,25 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from amarktai.common.v1 import options_pb2 as amarktai_dot_common_dot_v1_dot_options__pb2
 from amarktai.common.v1 import trading_pb2 as amarktai_dot_common_dot_v1_dot_trading__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61marktai/ledger/v1/ledger.proto\x12\x12\x61marktai.ledger.v1\x1a amarktai/common/v1/trading.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb1\x03\n\x04\x46ill\x12\x0f\n\x07\x66ill_id\x18\x01 \x01(\t\x12\x0e\n\x06\x62ot_id\x18\x02 \x01(\t\x12\x10\n\x08\x65xchange\x18\x03 \x01(\t\x12\x0e\n\x06symbol\x18\x04 \x01(\t\x12&\n\x04side\x18\x05 \x01(\x0e\x32\x18.amarktai.common.v1.Side\x12\x0e\n\x06\x61mount\x18\x06 \x01(\t\x12\r\n\x05price\x18\x07 \x01(\t\x12\x0b\n\x03\x66\x65\x65\x18\x08 \x01(\t\x12\x14\n\x0c\x66\x65\x65_currency\x18\t \x01(\t\x12\x11\n\tfee_quote\x18\n \x01(\t\x12/\n\x0b\x65xecuted_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08order_id\x18\x0c \x01(\t\x12.\n\x06source\x18\r \x01(\x0e\x32\x1e.amarktai.ledger.v1.FillSource\x12\x10\n\x08sequence\x18\x0e \x01(\x03\x12\x0c\n\x04hash\x18\x0f \x01(\t\x12\x14\n\x0crealized_pnl\x18\x10 \x01(\t\x12\x0f\n\x07net_pnl\x18\x11 \x01(\t\x12/\n\x0brecorded_at\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xad\x02\n\x0bLedgerEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x31\n\x04type\x18\x02 \x01(\x0e\x32#.amarktai.ledger.v1.LedgerEventType\x12\x0e\n\x06\x61mount\x18\x03 \x01(\t\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12\x0e\n\x06\x62ot_id\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12/\n\x0boccurred_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x63orrects\x18\x08 \x01(\t\x12\x10\n\x08sequence\x18\t \x01(\x03\x12\x0c\n\x04hash\x18\n \x01(\t\x12/\n\x0brecorded_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\";\n\x11RecordFillRequest\x12&\n\x04\x66ill\x18\x01 \x01(\x0b\x32\x18.amarktai.ledger.v1.Fill\"N\n\x12RecordFillResponse\x12&\n\x04\x66ill\x18\x01 \x01(\x0b\x32\x18.amarktai.ledger.v1.Fill\x12\x10\n\x08replayed\x18\x02 \x01(\x08\"=\n\x12RecordFillsRequest\x12\'\n\x05\x66ills\x18\x01 \x03(\x0b\x32\x18.amarktai.ledger.v1.Fill\"N\n\x13RecordFillsResponse\x12\x37\n\x07results\x18\x01 \x03(\x0b\x32&.amarktai.ledger.v1.RecordFillResponse\"D\n\x12RecordEventRequest\x12.\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x1f.amarktai.ledger.v1.LedgerEvent\"W\n\x13RecordEventResponse\x12.\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x1f.amarktai.ledger.v1.LedgerEvent\x12\x10\n\x08replayed\x18\x02 \x01(\x08\"F\n\x13RecordEventsRequest\x12/\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1f.amarktai.ledger.v1.LedgerEvent\"P\n\x14RecordEventsResponse\x12\x38\n\x07results\x18\x01 \x03(\x0b\x32\'.amarktai.ledger.v1.RecordEventResponse\"M\n\x1aGetPortfolioSummaryRequest\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12\x0e\n\x06\x62ot_id\x18\x02 \x01(\t\x12\r\n\x05marks\x18\x03 \x03(\t\"}\n\x08Position\x12\x0e\n\x06\x62ot_id\x18\x01 \x01(\t\x12\x0e\n\x06symbol\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\t\x12\x15\n\raverage_price\x18\x04 \x01(\t\x12\x12\n\nmark_price\x18\x05 \x01(\t\x12\x16\n\x0eunrealized_pnl\x18\x06 \x01(\t\"\xc1\x02\n\x1bGetPortfolioSummaryResponse\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12\x0e\n\x06\x65quity\x18\x02 \x01(\t\x12\x13\n\x0bnet_funding\x18\x03 \x01(\t\x12\x14\n\x0crealized_pnl\x18\x04 \x01(\t\x12\x0c\n\x04\x66\x65\x65s\x18\x05 \x01(\t\x12\x0f\n\x07net_pnl\x18\x06 \x01(\t\x12\x16\n\x0eunrealized_pnl\x18\x07 \x01(\t\x12\x18\n\x10\x63urrent_drawdown\x18\x08 \x01(\t\x12\x14\n\x0cmax_drawdown\x18\t \x01(\t\x12\x0e\n\x06trades\x18\n \x01(\x03\x12\x16\n\x0ewinning_trades\x18\x0b \x01(\x03\x12/\n\tpositions\x18\x0c \x03(\x0b\x32\x1c.amarktai.ledger.v1.Position\x12\x15\n\rlast_sequence\x18\r \x01(\x03\"g\n\x11GetProfitsRequest\x12\x30\n\x06period\x18\x01 \x01(\x0e\x32 .amarktai.ledger.v1.ProfitPeriod\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\x12\x0e\n\x06\x62ot_id\x18\x03 \x01(\t\"\x9d\x01\n\x0cProfitBucket\x12\x30\n\x0cperiod_start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0crealized_pnl\x18\x02 \x01(\t\x12\x0c\n\x04\x66\x65\x65s\x18\x03 \x01(\t\x12\x0f\n\x07net_pnl\x18\x04 \x01(\t\x12\x0e\n\x06trades\x18\x05 \x01(\x03\x12\x16\n\x0ewinning_trades\x18\x06 \x01(\x03\"\x8b\x01\n\x12GetProfitsResponse\x12\x30\n\x06period\x18\x01 \x01(\x0e\x32 .amarktai.ledger.v1.ProfitPeriod\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\x12\x31\n\x07\x62uckets\x18\x03 \x03(\x0b\x32 .amarktai.ledger.v1.ProfitBucket\"7\n\x13GetCountdownRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\"\x8f\x01\n\x14GetCountdownResponse\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12\x16\n\x0e\x63urrent_equity\x18\x02 \x01(\t\x12\x0e\n\x06target\x18\x03 \x01(\t\x12\x14\n\x0c\x64\x61ily_growth\x18\x04 \x01(\t\x12\x16\n\x0e\x64\x61ys_to_target\x18\x05 \x01(\t\x12\x0f\n\x07reached\x18\x06 \x01(\x08\"\xaf\x01\n\x10ListFillsRequest\x12\x0e\n\x06\x62ot_id\x18\x01 \x01(\t\x12\x0e\n\x06symbol\x18\x02 \x01(\t\x12)\n\x05since\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"U\n\x11ListFillsResponse\x12\'\n\x05items\x18\x01 \x03(\x0b\x32\x18.amarktai.ledger.v1.Fill\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"=\n\x14GetAuditTrailRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"\xfa\x01\n\nAuditEntry\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x10\n\x08\x65ntry_id\x18\x02 \x01(\t\x12\x11\n\tprev_hash\x18\x03 \x01(\t\x12\x0c\n\x04hash\x18\x04 \x01(\t\x12\x11\n\tcanonical\x18\x05 \x01(\t\x12(\n\x04\x66ill\x18\x06 \x01(\x0b\x32\x18.amarktai.ledger.v1.FillH\x00\x12\x30\n\x05\x65vent\x18\x07 \x01(\x0b\x32\x1f.amarktai.ledger.v1.LedgerEventH\x00\x12/\n\x0brecorded_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x07\n\x05\x65ntry\"_\n\x15GetAuditTrailResponse\x12-\n\x05items\x18\x01 \x03(\x0b\x32\x1e.amarktai.ledger.v1.AuditEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x0f\n\rVerifyRequest\"G\n\x0eVerifyResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x17\n\x0f\x65ntries_checked\x18\x02 \x01(\x03\x12\x10\n\x08problems\x18\x03 \x03(\t\"6\n\x12GetBotStatsRequest\x12\x0e\n\x06\x62ot_id\x18\x01 \x01(\t\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\"\xd0\x02\n\x13GetBotStatsResponse\x12\x0e\n\x06\x62ot_id\x18\x01 \x01(\t\x12\x0e\n\x06trades\x18\x02 \x01(\x03\x12\x16\n\x0ewinning_trades\x18\x03 \x01(\x03\x12\x15\n\rlosing_trades\x18\x04 \x01(\x03\x12\x10\n\x08win_rate\x18\x05 \x01(\t\x12\x0f\n\x07net_pnl\x18\x06 \x01(\t\x12\x14\n\x0crealized_pnl\x18\x07 \x01(\t\x12\x0c\n\x04\x66\x65\x65s\x18\x08 \x01(\t\x12\x1a\n\x12\x63onsecutive_losses\x18\t \x01(\x03\x12\x32\n\x0e\x66irst_trade_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x65quity\x18\x0b \x01(\t\x12\x13\n\x0bnet_funding\x18\x0c \x01(\t\x12\x18\n\x10\x63urrent_drawdown\x18\r \x01(\t\x12\x14\n\x0cmax_drawdown\x18\x0e \x01(\t\"a\n\x15GetRiskMetricsRequest\x12\x0e\n\x06\x62ot_id\x18\x01 \x01(\t\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\x12\r\n\x05marks\x18\x03 \x03(\t\x12\x17\n\x0finclude_account\x18\x04 \x01(\x08\"\xbd\x02\n\x16GetRiskMetricsResponse\x12\x0e\n\x06\x62ot_id\x18\x01 \x01(\t\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\x12\x0e\n\x06\x65quity\x18\x03 \x01(\t\x12\x0c\n\x04peak\x18\x04 \x01(\t\x12\x10\n\x08\x64rawdown\x18\x05 \x01(\t\x12\x18\n\x10\x64\x61y_start_equity\x18\x06 \x01(\t\x12\x12\n\ndaily_loss\x18\x07 \x01(\t\x12\x1a\n\x12\x63onsecutive_losses\x18\x08 \x01(\x03\x12\x19\n\x11\x62\x61seline_sequence\x18\t \x01(\x03\x12/\n\x0b\x62\x61seline_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12;\n\x07\x61\x63\x63ount\x18\x0b \x01(\x0b\x32*.amarktai.ledger.v1.GetRiskMetricsResponse\"L\n\x18ResetRiskBaselineRequest\x12\x0e\n\x06\x62ot_id\x18\x01 \x01(\t\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"6\n\x19ResetRiskBaselineResponse\x12\x19\n\x11\x62\x61seline_sequence\x18\x01 \x01(\x03*n\n\nFillSource\x12\x1b\n\x17\x46ILL_SOURCE_UNSPECIFIED\x10\x00\x12\x15\n\x11\x46ILL_SOURCE_PAPER\x10\x01\x12\x14\n\x10\x46ILL_SOURCE_LIVE\x10\x02\x12\x16\n\x12\x46ILL_SOURCE_MANUAL\x10\x03*\xd9\x01\n\x0fLedgerEventType\x12!\n\x1dLEDGER_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1d\n\x19LEDGER_EVENT_TYPE_FUNDING\x10\x01\x12 \n\x1cLEDGER_EVENT_TYPE_WITHDRAWAL\x10\x02\x12\x1e\n\x1aLEDGER_EVENT_TYPE_TRANSFER\x10\x03\x12 \n\x1cLEDGER_EVENT_TYPE_ALLOCATION\x10\x04\x12 \n\x1cLEDGER_EVENT_TYPE_ADJUSTMENT\x10\x05*{\n\x0cProfitPeriod\x12\x1d\n\x19PROFIT_PERIOD_UNSPECIFIED\x10\x00\x12\x17\n\x13PROFIT_PERIOD_DAILY\x10\x01\x12\x18\n\x14PROFIT_PERIOD_WEEKLY\x10\x02\x12\x19\n\x15PROFIT_PERIOD_MONTHLY\x10\x03\x32\x88\x0c\n\rLedgerService\x12|\n\nRecordFill\x12%.amarktai.ledger.v1.RecordFillRequest\x1a&.amarktai.ledger.v1.RecordFillResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x11/api/ledger/fills:\x04\x66ill\x12^\n\x0bRecordFills\x12&.amarktai.ledger.v1.RecordFillsRequest\x1a\'.amarktai.ledger.v1.RecordFillsResponse\x12\x81\x01\n\x0bRecordEvent\x12&.amarktai.ledger.v1.RecordEventRequest\x1a\'.amarktai.ledger.v1.RecordEventResponse\"!\x82\xd3\xe4\x93\x02\x1b\"\x12/api/ledger/events:\x05\x65vent\x12\x61\n\x0cRecordEvents\x12\'.amarktai.ledger.v1.RecordEventsRequest\x1a(.amarktai.ledger.v1.RecordEventsResponse\x12\x96\x01\n\x13GetPortfolioSummary\x12..amarktai.ledger.v1.GetPortfolioSummaryRequest\x1a/.amarktai.ledger.v1.GetPortfolioSummaryResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/api/portfolio/summary\x12q\n\nGetProfits\x12%.amarktai.ledger.v1.GetProfitsRequest\x1a&.amarktai.ledger.v1.GetProfitsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/api/profits\x12\x80\x01\n\x0cGetCountdown\x12\'.amarktai.ledger.v1.GetCountdownRequest\x1a(.amarktai.ledger.v1.GetCountdownResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/api/countdown/status\x12s\n\tListFills\x12$.amarktai.ledger.v1.ListFillsRequest\x1a%.amarktai.ledger.v1.ListFillsResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/api/ledger/fills\x12\x85\x01\n\rGetAuditTrail\x12(.amarktai.ledger.v1.GetAuditTrailRequest\x1a).amarktai.ledger.v1.GetAuditTrailResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/api/ledger/audit-trail\x12k\n\x06Verify\x12!.amarktai.ledger.v1.VerifyRequest\x1a\".amarktai.ledger.v1.VerifyResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/api/ledger/verify\x12^\n\x0bGetBotStats\x12&.amarktai.ledger.v1.GetBotStatsRequest\x1a\'.amarktai.ledger.v1.GetBotStatsResponse\x12g\n\x0eGetRiskMetrics\x12).amarktai.ledger.v1.GetRiskMetricsRequest\x1a*.amarktai.ledger.v1.GetRiskMetricsResponse\x12p\n\x11ResetRiskBaseline\x12,.amarktai.ledger.v1.ResetRiskBaselineRequest\x1a-.amarktai.ledger.v1.ResetRiskBaselineResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61marktai/ledger/v1/ledger.proto\x12\x12\x61marktai.ledger.v1\x1a amarktai/common/v1/options.proto\x1a amarktai/common/v1/trading.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb1\x03\n\x04\x46ill\x12\x0f\n\x07\x66ill_id\x18\x01 \x01(\t\x12\x0e\n\x06\x62ot_id\x18\x02 \x01(\t\x12\x10\n\x08\x65xchange\x18\x03 \x01(\t\x12\x0e\n\x06symbol\x18\x04 \x01(\t\x12&\n\x04side\x18\x05 \x01(\x0e\x32\x18.amarktai.common.v1.Side\x12\x0e\n\x06\x61mount\x18\x06 \x01(\t\x12\r\n\x05price\x18\x07 \x01(\t\x12\x0b\n\x03\x66\x65\x65\x18\x08 \x01(\t\x12\x14\n\x0c\x66\x65\x65_currency\x18\t \x01(\t\x12\x11\n\tfee_quote\x18\n \x01(\t\x12/\n\x0b\x65xecuted_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08order_id\x18\x0c \x01(\t\x12.\n\x06source\x18\r \x01(\x0e\x32\x1e.amarktai.ledger.v1.FillSource\x12\x10\n\x08sequence\x18\x0e \x01(\x03\x12\x0c\n\x04hash\x18\x0f \x01(\t\x12\x14\n\x0crealized_pnl\x18\x10 \x01(\t\x12\x0f\n\x07net_pnl\x18\x11 \x01(\t\x12/\n\x0brecorded_at\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xad\x02\n\x0bLedgerEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x31\n\x04type\x18\x02 \x01(\x0e\x32#.amarktai.ledger.v1.LedgerEventType\x12\x0e\n\x06\x61mount\x18\x03 \x01(\t\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12\x0e\n\x06\x62ot_id\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12/\n\x0boccurred_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x63orrects\x18\x08 \x01(\t\x12\x10\n\x08sequence\x18\t \x01(\x03\x12\x0c\n\x04hash\x18\n \x01(\t\x12/\n\x0brecorded_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"q\n\x11RecordFillRequest\x12&\n\x04\x66ill\x18\x01 \x01(\x0b\x32\x18.amarktai.ledger.v1.Fill\x12\x1a\n\x0cinclude_risk\x18\x02 \x01(\x08\x42\x04\xa8\xbb\x18\x01\x12\x18\n\nrisk_marks\x18\x03 \x03(\tB\x04\xa8\xbb\x18\x01\"\x8e\x01\n\x12RecordFillResponse\x12&\n\x04\x66ill\x18\x01 \x01(\x0b\x32\x18.amarktai.ledger.v1.Fill\x12\x10\n\x08replayed\x18\x02 \x01(\x08\x12>\n\x04risk\x18\x03 \x01(\x0b\x32*.amarktai.ledger.v1.GetRiskMetricsResponseB\x04\xa8\xbb\x18\x01\"=\n\x12RecordFillsRequest\x12\'\n\x05\x66ills\x18\x01 \x03(\x0b\x32\x18.amarktai.ledger.v1.Fill\"N\n\x13RecordFillsResponse\x12\x37\n\x07results\x18\x01 \x03(\x0b\x32&.amarktai.ledger.v1.RecordFillResponse\"D\n\x12RecordEventRequest\x12.\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x1f.amarktai.ledger.v1.LedgerEvent\"W\n\x13RecordEventResponse\x12.\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x1f.amarktai.ledger.v1.LedgerEvent\x12\x10\n\x08replayed\x18\x02 \x01(\x08\"F\n\x13RecordEventsRequest\x12/\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1f.amarktai.ledger.v1.LedgerEvent\"P\n\x14RecordEventsResponse\x12\x38\n\x07results\x18\x01 \x03(\x0b\x32\'.amarktai.ledger.v1.RecordEventResponse\"M\n\x1aGetPortfolioSummaryRequest\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12\x0e\n\x06\x62ot_id\x18\x02 \x01(\t\x12\r\n\x05marks\x18\x03 \x03(\t\"}\n\x08Position\x12\x0e\n\x06\x62ot_id\x18\x01 \x01(\t\x12\x0e\n\x06symbol\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\t\x12\x15\n\raverage_price\x18\x04 \x01(\t\x12\x12\n\nmark_price\x18\x05 \x01(\t\x12\x16\n\x0eunrealized_pnl\x18\x06 \x01(\t\"\xc1\x02\n\x1bGetPortfolioSummaryResponse\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12\x0e\n\x06\x65quity\x18\x02 \x01(\t\x12\x13\n\x0bnet_funding\x18\x03 \x01(\t\x12\x14\n\x0crealized_pnl\x18\x04 \x01(\t\x12\x0c\n\x04\x66\x65\x65s\x18\x05 \x01(\t\x12\x0f\n\x07net_pnl\x18\x06 \x01(\t\x12\x16\n\x0eunrealized_pnl\x18\x07 \x01(\t\x12\x18\n\x10\x63urrent_drawdown\x18\x08 \x01(\t\x12\x14\n\x0cmax_drawdown\x18\t \x01(\t\x12\x0e\n\x06trades\x18\n \x01(\x03\x12\x16\n\x0ewinning_trades\x18\x0b \x01(\x03\x12/\n\tpositions\x18\x0c \x03(\x0b\x32\x1c.amarktai.ledger.v1.Position\x12\x15\n\rlast_sequence\x18\r \x01(\x03\"g\n\x11GetProfitsRequest\x12\x30\n\x06period\x18\x01 \x01(\x0e\x32 .amarktai.ledger.v1.ProfitPeriod\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\x12\x0e\n\x06\x62ot_id\x18\x03 \x01(\t\"\x9d\x01\n\x0cProfitBucket\x12\x30\n\x0cperiod_start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0crealized_pnl\x18\x02 \x01(\t\x12\x0c\n\x04\x66\x65\x65s\x18\x03 \x01(\t\x12\x0f\n\x07net_pnl\x18\x04 \x01(\t\x12\x0e\n\x06trades\x18\x05 \x01(\x03\x12\x16\n\x0ewinning_trades\x18\x06 \x01(\x03\"\x8b\x01\n\x12GetProfitsResponse\x12\x30\n\x06period\x18\x01 \x01(\x0e\x32 .amarktai.ledger.v1.ProfitPeriod\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\x12\x31\n\x07\x62uckets\x18\x03 \x03(\x0b\x32 .amarktai.ledger.v1.ProfitBucket\"7\n\x13GetCountdownRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\"\x8f\x01\n\x14GetCountdownResponse\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12\x16\n\x0e\x63urrent_equity\x18\x02 \x01(\t\x12\x0e\n\x06target\x18\x03 \x01(\t\x12\x14\n\x0c\x64\x61ily_growth\x18\x04 \x01(\t\x12\x16\n\x0e\x64\x61ys_to_target\x18\x05 \x01(\t\x12\x0f\n\x07reached\x18\x06 \x01(\x08\"\xaf\x01\n\x10ListFillsRequest\x12\x0e\n\x06\x62ot_id\x18\x01 \x01(\t\x12\x0e\n\x06symbol\x18\x02 \x01(\t\x12)\n\x05since\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"U\n\x11ListFillsResponse\x12\'\n\x05items\x18\x01 \x03(\x0b\x32\x18.amarktai.ledger.v1.Fill\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"=\n\x14GetAuditTrailRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"\xfa\x01\n\nAuditEntry\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x10\n\x08\x65ntry_id\x18\x02 \x01(\t\x12\x11\n\tprev_hash\x18\x03 \x01(\t\x12\x0c\n\x04hash\x18\x04 \x01(\t\x12\x11\n\tcanonical\x18\x05 \x01(\t\x12(\n\x04\x66ill\x18\x06 \x01(\x0b\x32\x18.amarktai.ledger.v1.FillH\x00\x12\x30\n\x05\x65vent\x18\x07 \x01(\x0b\x32\x1f.amarktai.ledger.v1.LedgerEventH\x00\x12/\n\x0brecorded_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x07\n\x05\x65ntry\"_\n\x15GetAuditTrailResponse\x12-\n\x05items\x18\x01 \x03(\x0b\x32\x1e.amarktai.ledger.v1.AuditEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x0f\n\rVerifyRequest\"G\n\x0eVerifyResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x17\n\x0f\x65ntries_checked\x18\x02 \x01(\x03\x12\x10\n\x08problems\x18\x03 \x03(\t\"6\n\x12GetBotStatsRequest\x12\x0e\n\x06\x62ot_id\x18\x01 \x01(\t\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\"\xd0\x02\n\x13GetBotStatsResponse\x12\x0e\n\x06\x62ot_id\x18\x01 \x01(\t\x12\x0e\n\x06trades\x18\x02 \x01(\x03\x12\x16\n\x0ewinning_trades\x18\x03 \x01(\x03\x12\x15\n\rlosing_trades\x18\x04 \x01(\x03\x12\x10\n\x08win_rate\x18\x05 \x01(\t\x12\x0f\n\x07net_pnl\x18\x06 \x01(\t\x12\x14\n\x0crealized_pnl\x18\x07 \x01(\t\x12\x0c\n\x04\x66\x65\x65s\x18\x08 \x01(\t\x12\x1a\n\x12\x63onsecutive_losses\x18\t \x01(\x03\x12\x32\n\x0e\x66irst_trade_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x65quity\x18\x0b \x01(\t\x12\x13\n\x0bnet_funding\x18\x0c \x01(\t\x12\x18\n\x10\x63urrent_drawdown\x18\r \x01(\t\x12\x14\n\x0cmax_drawdown\x18\x0e \x01(\t\"a\n\x15GetRiskMetricsRequest\x12\x0e\n\x06\x62ot_id\x18\x01 \x01(\t\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\x12\r\n\x05marks\x18\x03 \x03(\t\x12\x17\n\x0finclude_account\x18\x04 \x01(\x08\"\xbd\x02\n\x16GetRiskMetricsResponse\x12\x0e\n\x06\x62ot_id\x18\x01 \x01(\t\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\x12\x0e\n\x06\x65quity\x18\x03 \x01(\t\x12\x0c\n\x04peak\x18\x04 \x01(\t\x12\x10\n\x08\x64rawdown\x18\x05 \x01(\t\x12\x18\n\x10\x64\x61y_start_equity\x18\x06 \x01(\t\x12\x12\n\ndaily_loss\x18\x07 \x01(\t\x12\x1a\n\x12\x63onsecutive_losses\x18\x08 \x01(\x03\x12\x19\n\x11\x62\x61seline_sequence\x18\t \x01(\x03\x12/\n\x0b\x62\x61seline_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12;\n\x07\x61\x63\x63ount\x18\x0b \x01(\x0b\x32*.amarktai.ledger.v1.GetRiskMetricsResponse\"L\n\x18ResetRiskBaselineRequest\x12\x0e\n\x06\x62ot_id\x18\x01 \x01(\t\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"6\n\x19ResetRiskBaselineResponse\x12\x19\n\x11\x62\x61seline_sequence\x18\x01 \x01(\x03*n\n\nFillSource\x12\x1b\n\x17\x46ILL_SOURCE_UNSPECIFIED\x10\x00\x12\x15\n\x11\x46ILL_SOURCE_PAPER\x10\x01\x12\x14\n\x10\x46ILL_SOURCE_LIVE\x10\x02\x12\x16\n\x12\x46ILL_SOURCE_MANUAL\x10\x03*\xd9\x01\n\x0fLedgerEventType\x12!\n\x1dLEDGER_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1d\n\x19LEDGER_EVENT_TYPE_FUNDING\x10\x01\x12 \n\x1cLEDGER_EVENT_TYPE_WITHDRAWAL\x10\x02\x12\x1e\n\x1aLEDGER_EVENT_TYPE_TRANSFER\x10\x03\x12 \n\x1cLEDGER_EVENT_TYPE_ALLOCATION\x10\x04\x12 \n\x1cLEDGER_EVENT_TYPE_ADJUSTMENT\x10\x05*{\n\x0cProfitPeriod\x12\x1d\n\x19PROFIT_PERIOD_UNSPECIFIED\x10\x00\x12\x17\n\x13PROFIT_PERIOD_DAILY\x10\x01\x12\x18\n\x14PROFIT_PERIOD_WEEKLY\x10\x02\x12\x19\n\x15PROFIT_PERIOD_MONTHLY\x10\x03\x32\x88\x0c\n\rLedgerService\x12|\n\nRecordFill\x12%.amarktai.ledger.v1.RecordFillRequest\x1a&.amarktai.ledger.v1.RecordFillResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x11/api/ledger/fills:\x04\x66ill\x12^\n\x0bRecordFills\x12&.amarktai.ledger.v1.RecordFillsRequest\x1a\'.amarktai.ledger.v1.RecordFillsResponse\x12\x81\x01\n\x0bRecordEvent\x12&.amarktai.ledger.v1.RecordEventRequest\x1a\'.amarktai.ledger.v1.RecordEventResponse\"!\x82\xd3\xe4\x93\x02\x1b\"\x12/api/ledger/events:\x05\x65vent\x12\x61\n\x0cRecordEvents\x12\'.amarktai.ledger.v1.RecordEventsRequest\x1a(.amarktai.ledger.v1.RecordEventsResponse\x12\x96\x01\n\x13GetPortfolioSummary\x12..amarktai.ledger.v1.GetPortfolioSummaryRequest\x1a/.amarktai.ledger.v1.GetPortfolioSummaryResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/api/portfolio/summary\x12q\n\nGetProfits\x12%.amarktai.ledger.v1.GetProfitsRequest\x1a&.amarktai.ledger.v1.GetProfitsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/api/profits\x12\x80\x01\n\x0cGetCountdown\x12\'.amarktai.ledger.v1.GetCountdownRequest\x1a(.amarktai.ledger.v1.GetCountdownResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/api/countdown/status\x12s\n\tListFills\x12$.amarktai.ledger.v1.ListFillsRequest\x1a%.amarktai.ledger.v1.ListFillsResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/api/ledger/fills\x12\x85\x01\n\rGetAuditTrail\x12(.amarktai.ledger.v1.GetAuditTrailRequest\x1a).amarktai.ledger.v1.GetAuditTrailResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/api/ledger/audit-trail\x12k\n\x06Verify\x12!.amarktai.ledger.v1.VerifyRequest\x1a\".amarktai.ledger.v1.VerifyResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/api/ledger/verify\x12^\n\x0bGetBotStats\x12&.amarktai.ledger.v1.GetBotStatsRequest\x1a\'.amarktai.ledger.v1.GetBotStatsResponse\x12g\n\x0eGetRiskMetrics\x12).amarktai.ledger.v1.GetRiskMetricsRequest\x1a*.amarktai.ledger.v1.GetRiskMetricsResponse\x12p\n\x11ResetRiskBaseline\x12,.amarktai.ledger.v1.ResetRiskBaselineRequest\x1a-.amarktai.ledger.v1.ResetRiskBaselineResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'amarktai.ledger.v1.ledger_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_RECORDFILLREQUEST'].fields_by_name['include_risk']._loaded_options = None
+  _globals['_RECORDFILLREQUEST'].fields_by_name['include_risk']._serialized_options = b'\250\273\030\001'
+  _globals['_RECORDFILLREQUEST'].fields_by_name['risk_marks']._loaded_options = None
+  _globals['_RECORDFILLREQUEST'].fields_by_name['risk_marks']._serialized_options = b'\250\273\030\001'
+  _globals['_RECORDFILLRESPONSE'].fields_by_name['risk']._loaded_options = None
+  _globals['_RECORDFILLRESPONSE'].fields_by_name['risk']._serialized_options = b'\250\273\030\001'
   _globals['_LEDGERSERVICE'].methods_by_name['RecordFill']._loaded_options = None
   _globals['_LEDGERSERVICE'].methods_by_name['RecordFill']._serialized_options = b'\202\323\344\223\002\031\"\021/api/ledger/fills:\004fill'
   _globals['_LEDGERSERVICE'].methods_by_name['RecordEvent']._loaded_options = None
@@ -50,74 +57,74 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LEDGERSERVICE'].methods_by_name['GetAuditTrail']._serialized_options = b'\202\323\344\223\002\031\022\027/api/ledger/audit-trail'
   _globals['_LEDGERSERVICE'].methods_by_name['Verify']._loaded_options = None
   _globals['_LEDGERSERVICE'].methods_by_name['Verify']._serialized_options = b'\202\323\344\223\002\024\022\022/api/ledger/verify'
-  _globals['_FILLSOURCE']._serialized_start=4345
-  _globals['_FILLSOURCE']._serialized_end=4455
-  _globals['_LEDGEREVENTTYPE']._serialized_start=4458
-  _globals['_LEDGEREVENTTYPE']._serialized_end=4675
-  _globals['_PROFITPERIOD']._serialized_start=4677
-  _globals['_PROFITPERIOD']._serialized_end=4800
-  _globals['_FILL']._serialized_start=153
-  _globals['_FILL']._serialized_end=586
-  _globals['_LEDGEREVENT']._serialized_start=589
-  _globals['_LEDGEREVENT']._serialized_end=890
-  _globals['_RECORDFILLREQUEST']._serialized_start=892
-  _globals['_RECORDFILLREQUEST']._serialized_end=951
-  _globals['_RECORDFILLRESPONSE']._serialized_start=953
-  _globals['_RECORDFILLRESPONSE']._serialized_end=1031
-  _globals['_RECORDFILLSREQUEST']._serialized_start=1033
-  _globals['_RECORDFILLSREQUEST']._serialized_end=1094
-  _globals['_RECORDFILLSRESPONSE']._serialized_start=1096
-  _globals['_RECORDFILLSRESPONSE']._serialized_end=1174
-  _globals['_RECORDEVENTREQUEST']._serialized_start=1176
-  _globals['_RECORDEVENTREQUEST']._serialized_end=1244
-  _globals['_RECORDEVENTRESPONSE']._serialized_start=1246
-  _globals['_RECORDEVENTRESPONSE']._serialized_end=1333
-  _globals['_RECORDEVENTSREQUEST']._serialized_start=1335
-  _globals['_RECORDEVENTSREQUEST']._serialized_end=1405
-  _globals['_RECORDEVENTSRESPONSE']._serialized_start=1407
-  _globals['_RECORDEVENTSRESPONSE']._serialized_end=1487
-  _globals['_GETPORTFOLIOSUMMARYREQUEST']._serialized_start=1489
-  _globals['_GETPORTFOLIOSUMMARYREQUEST']._serialized_end=1566
-  _globals['_POSITION']._serialized_start=1568
-  _globals['_POSITION']._serialized_end=1693
-  _globals['_GETPORTFOLIOSUMMARYRESPONSE']._serialized_start=1696
-  _globals['_GETPORTFOLIOSUMMARYRESPONSE']._serialized_end=2017
-  _globals['_GETPROFITSREQUEST']._serialized_start=2019
-  _globals['_GETPROFITSREQUEST']._serialized_end=2122
-  _globals['_PROFITBUCKET']._serialized_start=2125
-  _globals['_PROFITBUCKET']._serialized_end=2282
-  _globals['_GETPROFITSRESPONSE']._serialized_start=2285
-  _globals['_GETPROFITSRESPONSE']._serialized_end=2424
-  _globals['_GETCOUNTDOWNREQUEST']._serialized_start=2426
-  _globals['_GETCOUNTDOWNREQUEST']._serialized_end=2481
-  _globals['_GETCOUNTDOWNRESPONSE']._serialized_start=2484
-  _globals['_GETCOUNTDOWNRESPONSE']._serialized_end=2627
-  _globals['_LISTFILLSREQUEST']._serialized_start=2630
-  _globals['_LISTFILLSREQUEST']._serialized_end=2805
-  _globals['_LISTFILLSRESPONSE']._serialized_start=2807
-  _globals['_LISTFILLSRESPONSE']._serialized_end=2892
-  _globals['_GETAUDITTRAILREQUEST']._serialized_start=2894
-  _globals['_GETAUDITTRAILREQUEST']._serialized_end=2955
-  _globals['_AUDITENTRY']._serialized_start=2958
-  _globals['_AUDITENTRY']._serialized_end=3208
-  _globals['_GETAUDITTRAILRESPONSE']._serialized_start=3210
-  _globals['_GETAUDITTRAILRESPONSE']._serialized_end=3305
-  _globals['_VERIFYREQUEST']._serialized_start=3307
-  _globals['_VERIFYREQUEST']._serialized_end=3322
-  _globals['_VERIFYRESPONSE']._serialized_start=3324
-  _globals['_VERIFYRESPONSE']._serialized_end=3395
-  _globals['_GETBOTSTATSREQUEST']._serialized_start=3397
-  _globals['_GETBOTSTATSREQUEST']._serialized_end=3451
-  _globals['_GETBOTSTATSRESPONSE']._serialized_start=3454
-  _globals['_GETBOTSTATSRESPONSE']._serialized_end=3790
-  _globals['_GETRISKMETRICSREQUEST']._serialized_start=3792
-  _globals['_GETRISKMETRICSREQUEST']._serialized_end=3889
-  _globals['_GETRISKMETRICSRESPONSE']._serialized_start=3892
-  _globals['_GETRISKMETRICSRESPONSE']._serialized_end=4209
-  _globals['_RESETRISKBASELINEREQUEST']._serialized_start=4211
-  _globals['_RESETRISKBASELINEREQUEST']._serialized_end=4287
-  _globals['_RESETRISKBASELINERESPONSE']._serialized_start=4289
-  _globals['_RESETRISKBASELINERESPONSE']._serialized_end=4343
-  _globals['_LEDGERSERVICE']._serialized_start=4803
-  _globals['_LEDGERSERVICE']._serialized_end=6347
+  _globals['_FILLSOURCE']._serialized_start=4498
+  _globals['_FILLSOURCE']._serialized_end=4608
+  _globals['_LEDGEREVENTTYPE']._serialized_start=4611
+  _globals['_LEDGEREVENTTYPE']._serialized_end=4828
+  _globals['_PROFITPERIOD']._serialized_start=4830
+  _globals['_PROFITPERIOD']._serialized_end=4953
+  _globals['_FILL']._serialized_start=187
+  _globals['_FILL']._serialized_end=620
+  _globals['_LEDGEREVENT']._serialized_start=623
+  _globals['_LEDGEREVENT']._serialized_end=924
+  _globals['_RECORDFILLREQUEST']._serialized_start=926
+  _globals['_RECORDFILLREQUEST']._serialized_end=1039
+  _globals['_RECORDFILLRESPONSE']._serialized_start=1042
+  _globals['_RECORDFILLRESPONSE']._serialized_end=1184
+  _globals['_RECORDFILLSREQUEST']._serialized_start=1186
+  _globals['_RECORDFILLSREQUEST']._serialized_end=1247
+  _globals['_RECORDFILLSRESPONSE']._serialized_start=1249
+  _globals['_RECORDFILLSRESPONSE']._serialized_end=1327
+  _globals['_RECORDEVENTREQUEST']._serialized_start=1329
+  _globals['_RECORDEVENTREQUEST']._serialized_end=1397
+  _globals['_RECORDEVENTRESPONSE']._serialized_start=1399
+  _globals['_RECORDEVENTRESPONSE']._serialized_end=1486
+  _globals['_RECORDEVENTSREQUEST']._serialized_start=1488
+  _globals['_RECORDEVENTSREQUEST']._serialized_end=1558
+  _globals['_RECORDEVENTSRESPONSE']._serialized_start=1560
+  _globals['_RECORDEVENTSRESPONSE']._serialized_end=1640
+  _globals['_GETPORTFOLIOSUMMARYREQUEST']._serialized_start=1642
+  _globals['_GETPORTFOLIOSUMMARYREQUEST']._serialized_end=1719
+  _globals['_POSITION']._serialized_start=1721
+  _globals['_POSITION']._serialized_end=1846
+  _globals['_GETPORTFOLIOSUMMARYRESPONSE']._serialized_start=1849
+  _globals['_GETPORTFOLIOSUMMARYRESPONSE']._serialized_end=2170
+  _globals['_GETPROFITSREQUEST']._serialized_start=2172
+  _globals['_GETPROFITSREQUEST']._serialized_end=2275
+  _globals['_PROFITBUCKET']._serialized_start=2278
+  _globals['_PROFITBUCKET']._serialized_end=2435
+  _globals['_GETPROFITSRESPONSE']._serialized_start=2438
+  _globals['_GETPROFITSRESPONSE']._serialized_end=2577
+  _globals['_GETCOUNTDOWNREQUEST']._serialized_start=2579
+  _globals['_GETCOUNTDOWNREQUEST']._serialized_end=2634
+  _globals['_GETCOUNTDOWNRESPONSE']._serialized_start=2637
+  _globals['_GETCOUNTDOWNRESPONSE']._serialized_end=2780
+  _globals['_LISTFILLSREQUEST']._serialized_start=2783
+  _globals['_LISTFILLSREQUEST']._serialized_end=2958
+  _globals['_LISTFILLSRESPONSE']._serialized_start=2960
+  _globals['_LISTFILLSRESPONSE']._serialized_end=3045
+  _globals['_GETAUDITTRAILREQUEST']._serialized_start=3047
+  _globals['_GETAUDITTRAILREQUEST']._serialized_end=3108
+  _globals['_AUDITENTRY']._serialized_start=3111
+  _globals['_AUDITENTRY']._serialized_end=3361
+  _globals['_GETAUDITTRAILRESPONSE']._serialized_start=3363
+  _globals['_GETAUDITTRAILRESPONSE']._serialized_end=3458
+  _globals['_VERIFYREQUEST']._serialized_start=3460
+  _globals['_VERIFYREQUEST']._serialized_end=3475
+  _globals['_VERIFYRESPONSE']._serialized_start=3477
+  _globals['_VERIFYRESPONSE']._serialized_end=3548
+  _globals['_GETBOTSTATSREQUEST']._serialized_start=3550
+  _globals['_GETBOTSTATSREQUEST']._serialized_end=3604
+  _globals['_GETBOTSTATSRESPONSE']._serialized_start=3607
+  _globals['_GETBOTSTATSRESPONSE']._serialized_end=3943
+  _globals['_GETRISKMETRICSREQUEST']._serialized_start=3945
+  _globals['_GETRISKMETRICSREQUEST']._serialized_end=4042
+  _globals['_GETRISKMETRICSRESPONSE']._serialized_start=4045
+  _globals['_GETRISKMETRICSRESPONSE']._serialized_end=4362
+  _globals['_RESETRISKBASELINEREQUEST']._serialized_start=4364
+  _globals['_RESETRISKBASELINEREQUEST']._serialized_end=4440
+  _globals['_RESETRISKBASELINERESPONSE']._serialized_start=4442
+  _globals['_RESETRISKBASELINERESPONSE']._serialized_end=4496
+  _globals['_LEDGERSERVICE']._serialized_start=4956
+  _globals['_LEDGERSERVICE']._serialized_end=6500
 # @@protoc_insertion_point(module_scope)

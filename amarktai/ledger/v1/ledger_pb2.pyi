@@ -1,5 +1,6 @@
 import datetime
 
+from amarktai.common.v1 import options_pb2 as _options_pb2
 from amarktai.common.v1 import trading_pb2 as _trading_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -116,18 +117,24 @@ class LedgerEvent(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., type: _Optional[_Union[LedgerEventType, str]] = ..., amount: _Optional[str] = ..., currency: _Optional[str] = ..., bot_id: _Optional[str] = ..., description: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., corrects: _Optional[str] = ..., sequence: _Optional[int] = ..., hash: _Optional[str] = ..., recorded_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class RecordFillRequest(_message.Message):
-    __slots__ = ("fill",)
+    __slots__ = ("fill", "include_risk", "risk_marks")
     FILL_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_RISK_FIELD_NUMBER: _ClassVar[int]
+    RISK_MARKS_FIELD_NUMBER: _ClassVar[int]
     fill: Fill
-    def __init__(self, fill: _Optional[_Union[Fill, _Mapping]] = ...) -> None: ...
+    include_risk: bool
+    risk_marks: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, fill: _Optional[_Union[Fill, _Mapping]] = ..., include_risk: _Optional[bool] = ..., risk_marks: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class RecordFillResponse(_message.Message):
-    __slots__ = ("fill", "replayed")
+    __slots__ = ("fill", "replayed", "risk")
     FILL_FIELD_NUMBER: _ClassVar[int]
     REPLAYED_FIELD_NUMBER: _ClassVar[int]
+    RISK_FIELD_NUMBER: _ClassVar[int]
     fill: Fill
     replayed: bool
-    def __init__(self, fill: _Optional[_Union[Fill, _Mapping]] = ..., replayed: _Optional[bool] = ...) -> None: ...
+    risk: GetRiskMetricsResponse
+    def __init__(self, fill: _Optional[_Union[Fill, _Mapping]] = ..., replayed: _Optional[bool] = ..., risk: _Optional[_Union[GetRiskMetricsResponse, _Mapping]] = ...) -> None: ...
 
 class RecordFillsRequest(_message.Message):
     __slots__ = ("fills",)

@@ -134,3 +134,58 @@ async def test_account_and_bot_in_one_call(ledger):
     bot = await ledger.stub.GetRiskMetrics(pb.GetRiskMetricsRequest(bot_id="b1"), metadata=md)
     assert not bot.HasField("account")
     assert bot.equity == "-100"
+
+
+def _with_risk(fid, side, amount, price, *marks):
+    req = _fill(fid, side, amount, price)
+    req.include_risk = True
+    req.risk_marks.extend(marks)
+    return req
+
+
+async def test_a_fill_answers_the_figures_it_leaves(ledger):
+    """RecordFill with include_risk: the breaker's figures right after the fill, the same as
+    GetRiskMetrics gives after it, for the fill's bot and the account."""
+    md = ledger.service_for("carol")
+    await _fund(ledger, md)
+    await ledger.stub.RecordFill(_fill("1", tpb.SIDE_BUY, "10", "100"), metadata=md)
+    req = _with_risk("2", tpb.SIDE_SELL, "4", "90", "BTC/USDT=80")
+    r = await ledger.stub.RecordFill(req, metadata=md)
+    assert r.fill.realized_pnl == "-40"  # 4 * (90 - 100)
+    # account: 1000 - 40 realized + 6 * (80 - 100) open = 840; peak 1000: drawdown 0.16
+    a = r.risk.account
+    assert (a.bot_id, a.currency, a.equity, a.peak) == ("", "USDT", "840", "1000")
+    assert (a.drawdown, a.daily_loss, a.consecutive_losses) == ("0.16", "0.16", 1)
+    # the bot: no funding of its own, -40 - 120 = -160, peak 0
+    b = r.risk
+    assert (b.bot_id, b.equity, b.drawdown, b.consecutive_losses) == ("b1", "-160", "0", 1)
+    after = await ledger.stub.GetRiskMetrics(
+        pb.GetRiskMetricsRequest(bot_id="b1", marks=["BTC/USDT=80"], include_account=True),
+        metadata=md,
+    )
+    assert r.risk == after
+
+    # a replay answers the original fill and the figures as they are now
+    again = await ledger.stub.RecordFill(req, metadata=md)
+    assert again.replayed and again.fill.sequence == r.fill.sequence
+    assert again.risk == after
+    # without include_risk: no figures
+    plain = await ledger.stub.RecordFill(_fill("3", tpb.SIDE_SELL, "1", "90"), metadata=md)
+    assert not plain.HasField("risk")
+    # the same fill id with other fields: refused
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await ledger.stub.RecordFill(
+            _with_risk("2", tpb.SIDE_SELL, "5", "90", "BTC/USDT=80"), metadata=md
+        )
+    assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
+
+
+async def test_bad_risk_marks_are_refused_and_record_nothing(ledger):
+    md = ledger.service_for("dave")
+    req = _with_risk("1", tpb.SIDE_BUY, "1", "100", "BTC/USDT=-5")
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await ledger.stub.RecordFill(req, metadata=md)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "risk_marks" in err.value.details()
+    audit = await ledger.stub.GetAuditTrail(pb.GetAuditTrailRequest(), metadata=md)
+    assert list(audit.items) == []

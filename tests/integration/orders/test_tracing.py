@@ -3,6 +3,8 @@ figures, the execution span, and the ledger call; the order keeps the trace id."
 
 from __future__ import annotations
 
+from opentelemetry.trace import SpanKind
+
 from tests.integration.orders.helpers import user
 
 
@@ -30,3 +32,7 @@ async def test_gate_spans_are_children_of_the_submit_span(h):
     assert execute.attributes["mode"] == "PAPER" and execute.attributes["exchange"] == "binance"
     record = [s for s in spans if s.name.endswith("LedgerService/RecordFill")]
     assert record and all(s.context.trace_id == server.context.trace_id for s in record)
+    # the ledger is asked for the breaker's figures once (gate D): the evaluation after the
+    # fill takes them from the fill's own RecordFill answer
+    calls = [s for s in spans if s.kind == SpanKind.CLIENT and "LedgerService/" in s.name]
+    assert sorted(s.name.rsplit("/", 1)[1] for s in calls) == ["GetRiskMetrics", "RecordFill"]

@@ -104,6 +104,15 @@ def test_a_single_field_given_twice_an_unknown_parameter_and_a_body_field_in_the
     assert "body" in error.message
 
 
+@pytest.mark.parametrize("name", ["include_risk", "includeRisk", "risk_marks", "riskMarks"])
+def test_a_field_for_the_services_only_is_not_a_parameter(name):
+    """RecordFill's include_risk and risk_marks are for the orders service: over HTTP they
+    are as unknown as any misspelt name."""
+    error = refused(query, "/api/ledger/fills", [(name, "true")], method="POST")
+    assert violation(error) == name
+    assert "not a parameter" in error.message
+
+
 def fill_body(body):
     binding, values = route(LEDGER, "POST", "/api/ledger/fills")
     return build_request(binding, values, [], body)

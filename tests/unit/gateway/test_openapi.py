@@ -79,3 +79,15 @@ def test_register_and_login_need_no_token_and_the_rest_do():
     assert doc["paths"]["/api/auth/register"]["post"]["security"] == []
     assert "security" not in doc["paths"]["/api/portfolio/summary"]["get"]
     assert doc["security"] == [{"bearerAuth": []}]
+
+
+def test_fields_for_the_services_only_are_not_in_the_document():
+    """RecordFill's include_risk and risk_marks (and the answer's risk) are the orders
+    service's: no query parameter, no schema property."""
+    post = DOC["paths"]["/api/ledger/fills"]["post"]
+    assert "parameters" not in post
+    assert "risk" not in SCHEMAS["amarktai.ledger.v1.RecordFillResponse"]["properties"]
+    assert set(SCHEMAS["amarktai.ledger.v1.RecordFillResponse"]["properties"]) == {
+        "fill",
+        "replayed",
+    }
