@@ -8,6 +8,7 @@ end-user token can never carry service rights because ``kind`` is signed.
 from __future__ import annotations
 
 import contextvars
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -87,8 +88,32 @@ def issue_service_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+# Tokens already verified: (secret, token) -> (caller, exp). A token's signature, issuer,
+# audience and claims are facts of its bytes; only its expiry depends on the time, and that is
+# checked again on every use (as PyJWT does: valid while exp > now in whole seconds). Callers
+# (a service's token, reused for a minute; a user's, for the session) send the same token
+# many times, and the signature check is a noticeable part of a small call's cost.
+_VERIFIED: dict[tuple[str, str], tuple[Caller, int]] = {}
+VERIFIED_CACHE_SIZE = 10_000
+
+
 def verify_token(secret: str, token: str) -> Caller:
     """Verify signature, issuer, audience and expiry; raise AppError(UNAUTHENTICATED)."""
+    known = _VERIFIED.get((secret, token))
+    if known is not None:
+        caller, exp = known
+        if exp > int(time.time()):
+            return caller
+        _VERIFIED.pop((secret, token), None)
+        raise unauthenticated("token expired")
+    caller, exp = _verify(secret, token)
+    if len(_VERIFIED) >= VERIFIED_CACHE_SIZE:
+        _VERIFIED.clear()
+    _VERIFIED[(secret, token)] = (caller, exp)
+    return caller
+
+
+def _verify(secret: str, token: str) -> tuple[Caller, int]:
     try:
         claims = jwt.decode(
             token,
@@ -104,15 +129,16 @@ def verify_token(secret: str, token: str) -> Caller:
         raise unauthenticated(f"invalid token: {exc}") from None
     kind = claims.get("kind")
     sub = claims.get("sub")
+    exp = claims["exp"]  # PyJWT checked it is an integer in the future
     if not isinstance(sub, str) or not sub:
         raise unauthenticated("invalid token: no subject")
     if kind == "user":
-        return Caller(user_id=sub, kind="user", subject=sub)
+        return Caller(user_id=sub, kind="user", subject=sub), exp
     if kind == "service":
         act = claims.get("act")
         if not isinstance(act, str) or not act:
             raise unauthenticated("invalid token: a service token must name the user it acts for")
-        return Caller(user_id=act, kind="service", subject=sub)
+        return Caller(user_id=act, kind="service", subject=sub), exp
     raise unauthenticated("invalid token: unknown kind")
 
 

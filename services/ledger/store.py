@@ -47,17 +47,40 @@ def _p(name: str, **kw):
     return bindparam(name, **kw)
 
 
-def _upsert_sql(table, keys: Sequence[str]) -> TextClause:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE of every other column, as one text statement
-    (the same SQL on PostgreSQL and SQLite) whose parameters keep the columns' types."""
+UPSERT_ROWS = 100  # rows per multi-row upsert statement
+
+
+def _upsert_sql(table, keys: Sequence[str], n: int) -> TextClause:
+    """INSERT of n rows ... ON CONFLICT (keys) DO UPDATE of every other column, as one text
+    statement (the same SQL on PostgreSQL and SQLite) whose parameters (``column_i``) keep
+    the columns' types: one statement for all the rows a recording touched, not one each."""
     cols = [c.name for c in table.c]
     names = ", ".join(f'"{c}"' for c in cols)
-    values = ", ".join(f":{c}" for c in cols)
+    values = ", ".join("(" + ", ".join(f":{c}_{i}" for c in cols) + ")" for i in range(n))
     update = ", ".join(f'"{c}" = excluded."{c}"' for c in cols if c not in keys)
     conflict = ", ".join(f'"{k}"' for k in keys)
-    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({values}) '
+    sql = f'INSERT INTO "{table.name}" ({names}) VALUES {values} '
     sql += f"ON CONFLICT ({conflict}) DO UPDATE SET {update}"
-    return text(sql).bindparams(*(bindparam(c.name, type_=c.type) for c in table.c))
+    binds = (bindparam(f"{c.name}_{i}", type_=c.type) for i in range(n) for c in table.c)
+    return text(sql).bindparams(*binds)
+
+
+class _Upsert:
+    """The upsert of a table, its statement made once for each number of rows."""
+
+    def __init__(self, table, keys: Sequence[str]) -> None:
+        self.table, self.keys = table, list(keys)
+        self.statements: dict[int, TextClause] = {}
+
+    def __call__(self, conn: Connection, rows: list[dict]) -> None:
+        for start in range(0, len(rows), UPSERT_ROWS):
+            chunk = rows[start : start + UPSERT_ROWS]
+            n = len(chunk)
+            statement = self.statements.get(n)
+            if statement is None:
+                statement = self.statements[n] = _upsert_sql(self.table, self.keys, n)
+            params = {f"{c}_{i}": v for i, row in enumerate(chunk) for c, v in row.items()}
+            conn.execute(statement, params)
 
 
 _HEAD = select(heads.c.last_sequence, heads.c.last_hash).where(heads.c.user_id == _p("user_id"))
@@ -112,10 +135,10 @@ _BASELINES_OF = (
     )
     .order_by(risk_baselines.c.id.desc())
 )
-_UPSERT_POSITIONS = _upsert_sql(positions, ["user_id", "bot_id", "symbol"])
-_UPSERT_FIGURES = _upsert_sql(figures, ["user_id", "scope", "currency"])
-_UPSERT_BUCKETS = _upsert_sql(buckets, ["user_id", "scope", "currency", "period", "period_start"])
-_UPSERT_DAYS = _upsert_sql(equity_days, ["user_id", "currency", "day"])
+_UPSERT_POSITIONS = _Upsert(positions, ["user_id", "bot_id", "symbol"])
+_UPSERT_FIGURES = _Upsert(figures, ["user_id", "scope", "currency"])
+_UPSERT_BUCKETS = _Upsert(buckets, ["user_id", "scope", "currency", "period", "period_start"])
+_UPSERT_DAYS = _Upsert(equity_days, ["user_id", "currency", "day"])
 
 
 def _insert(conn: Connection, table):
@@ -412,9 +435,9 @@ def load_figures(conn: Connection, user_id: str, scope: str, currency: str) -> F
     return None if data is None else Figures.from_json(data)
 
 
-def _upsert(conn: Connection, statement: TextClause, rows: list[dict]) -> None:
+def _upsert(conn: Connection, upsert: _Upsert, rows: list[dict]) -> None:
     if rows:
-        conn.execute(statement, rows)
+        upsert(conn, rows)
 
 
 def save_book(conn: Connection, user_id: str, book: Book, sequence: int) -> None:
