@@ -623,6 +623,46 @@ def snapshot(conn: Connection) -> None:
         conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
 
+# What applying an entry to a book reads (verify's figures pass): no text it does not use.
+_FIGURE_COLUMNS = (
+    "kind",
+    "bot_id",
+    "at",
+    "amount",
+    "currency",
+    "symbol",
+    "side",
+    "price",
+    "fee",
+    "fee_currency",
+    "fee_quote",
+    "event_type",
+    "sequence",
+    "recorded_at",
+    "realized_pnl",
+    "net_pnl",
+    "fee_value",
+)
+
+
+def figure_rows(conn: Connection, user_id: str, batch: int = 5000) -> Iterator[tuple]:
+    """entry_rows() with only what the figures need (PostgreSQL): the same layout, the other
+    fields empty (ids, order, source, description, corrects; no hashes or canonical text)."""
+    sql = f"SELECT {', '.join(_FIGURE_COLUMNS)} FROM entries WHERE user_id = %s ORDER BY sequence"
+    with conn.connection.driver_connection.cursor(name="ledger_verify_figures") as cur:
+        cur.itersize = batch
+        cur.execute(sql, (user_id,))
+        for r in cur:
+            (kind, bot, at, amount, currency, symbol, side, price, fee, fee_currency,
+             fee_quote, event_type, seq, recorded_at, realized, net, fee_value) = r  # fmt: skip
+            yield (
+                kind, "", "", bot, at.astimezone(UTC), amount, currency, "", symbol or "",
+                side or "", price, fee, fee_currency or "", fee_quote, "", "", event_type or "",
+                "", "", seq, None, None, None, recorded_at.astimezone(UTC), realized, net,
+                fee_value,
+            )  # fmt: skip
+
+
 def entry_rows(conn: Connection, user_id: str, batch: int = 5000) -> Iterator[tuple]:
     """Every entry of the user in sequence order as a tuple: ENTRY_FIELDS (text columns that
     are NULL given as ""), then STORED_FIELDS. Money as Decimal, times as UTC datetimes.

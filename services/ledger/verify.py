@@ -78,8 +78,8 @@ class FigureCheck:
         finally:
             if s in self._after:
                 self._baselines_after(s)
-        stored = Derived(realized, net, fee_value)
-        if derived != stored:
+        if (derived.realized_pnl, derived.net_pnl, derived.fee_value) != (realized, net, fee_value):
+            stored = Derived(realized, net, fee_value)
             self.problems.append((s, f"sequence {s}: derived PnL {stored} != {derived}"))
 
     def compare(self, state: dict[str, dict]) -> list[str]:
@@ -110,14 +110,14 @@ def verify(db: Database, user_id: str) -> tuple[int, list[str]]:
             spawn = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
                 job = pool.submit(_chain_in_snapshot, db.url, db.schema, snapshot_id, user_id)
-                for row in store.entry_rows(conn, user_id):
-                    figures.step(row, Entry(*row[:_N]))
+                for row in store.figure_rows(conn, user_id):
+                    figures.step(row, Entry.from_stored(row[:_N]))
                 state = store.all_state(conn, user_id)
                 chain = job.result()  # the exporting transaction stays open until here
         else:
             chain = ChainCheck()
             for row in store.entry_rows(conn, user_id):
-                entry = Entry(*row[:_N])
+                entry = Entry.from_stored(row[:_N])
                 chain.step(row, entry)
                 figures.step(row, entry)
             state = store.all_state(conn, user_id)
@@ -139,7 +139,7 @@ def _chain_in_snapshot(url: str, schema: str, snapshot_id: str, user_id: str) ->
             conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{_snapshot_literal(snapshot_id)}'")
             chain = ChainCheck()
             for row in store.entry_rows(conn, user_id):
-                chain.step(row, Entry(*row[:_N]))
+                chain.step(row, Entry.from_stored(row[:_N]))
             return chain
     finally:
         db.dispose()

@@ -62,8 +62,10 @@ async def test_an_intact_ledger_verifies_the_same_in_two_processes(
         # ... and the figures' (made in this one), at the same entry
         ("UPDATE entries SET price = 120 WHERE user_id = :u AND sequence = 3", "derived PnL"),
         ("DELETE FROM entries WHERE user_id = :u AND sequence = 2", "expected 2"),
+        # an entry that can no longer be applied (and no longer hashes the same)
+        ("UPDATE entries SET amount = -1 WHERE user_id = :u AND sequence = 4", "cannot be applied"),
     ],
-    ids=["hash", "price", "delete"],
+    ids=["hash", "price", "delete", "negative-amount"],
 )
 async def test_tampering_is_found_the_same_in_two_processes(
     ledger, postgres_only, monkeypatch, tamper, expect

@@ -323,3 +323,14 @@ def test_a_bad_fill_is_refused_naming_the_field():
     with pytest.raises(DomainError) as err:
         Book().apply(bad, T0)
     assert err.value.field == "amount"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.one_of(fill_entry(0), event_entry(0)))
+def test_an_entry_from_its_stored_values_is_the_same_entry(e):
+    values = tuple(getattr(e, f) for f in Entry.__dataclass_fields__)
+    same = Entry.from_stored(values)
+    assert same == e and hash(same) == hash(e)
+    assert same.canonical_fields() == e.canonical_fields() and same.base == e.base
+    with pytest.raises(ValueError):
+        Entry.from_stored(values[:-1])  # every field or none
