@@ -309,8 +309,7 @@ class OrderPipeline:
                 decisions.append(c)
                 if c.passed:
                     gates = json.dumps([x.to_json() for x in decisions])
-                    store.insert_order(conn, {**row, "gates": gates, "limit_at": now})
-                    store.take_slot(conn, user_id, req.bot_id, now)
+                    store.insert_order_with_slot(conn, {**row, "gates": gates, "limit_at": now})
                 else:
                     store.insert_order(conn, {**row, **_rejected(decisions, c)})
                 conn.commit()  # the slot is taken (or the refusal stored) inside C's span

@@ -224,11 +224,19 @@ def limiter_usage(
     return Usage(int(bot_today), int(user_today), int(burst), times)
 
 
-def take_slot(conn: Connection, user_id: str, bot_id: str, at: datetime) -> None:
-    """Count a slot taken at ``at`` in the user's and the bot's day (under the user's lock)."""
-    if not bot_id:
+def insert_order_with_slot(conn: Connection, values: dict) -> None:
+    """Store an order that takes a limiter slot at its ``limit_at``, and count the slot in the
+    user's and the bot's day (under the user's lock). One statement on PostgreSQL (the counts'
+    upsert in a WITH clause, which always runs to completion), two on SQLite."""
+    if not values["bot_id"]:
         raise ValueError("a slot needs its bot")
-    conn.execute(_TAKE_SLOT, {"user_id": user_id, "bot_id": bot_id, "day": day_start(at)})
+    slot = {"slot_user_id": values["user_id"], "slot_bot_id": values["bot_id"],
+            "slot_day": day_start(values["limit_at"])}  # fmt: skip
+    if conn.dialect.name == "postgresql":
+        conn.execute(_INSERT_ORDER_WITH_SLOT, {**dict.fromkeys(_ORDER_COLUMNS), **values, **slot})
+        return
+    conn.execute(_INSERT_ORDER, values)
+    conn.execute(_TAKE_SLOT, slot)
 
 
 def give_back_slot(conn: Connection, user_id: str, bot_id: str, at: datetime) -> None:
@@ -279,15 +287,23 @@ _BURST_TIMES = (
     .limit(bindparam("limit"))
 )
 # the user's row first, then the bot's (the same order as every other taker of these rows)
-_TAKE_SLOT = text(
+_TAKE_SLOT_SQL = (
     "INSERT INTO limiter_days (user_id, day, bot_id, used) "
-    "VALUES (:user_id, :day, '', 1), (:user_id, :day, :bot_id, 1) "
+    "VALUES (:slot_user_id, :slot_day, '', 1), (:slot_user_id, :slot_day, :slot_bot_id, 1) "
     "ON CONFLICT (user_id, day, bot_id) DO UPDATE SET used = limiter_days.used + 1"
-).bindparams(
-    bindparam("user_id", type_=limiter_days.c.user_id.type),
-    bindparam("day", type_=limiter_days.c.day.type),
-    bindparam("bot_id", type_=limiter_days.c.bot_id.type),
 )
+_SLOT_BINDS = (
+    bindparam("slot_user_id", type_=limiter_days.c.user_id.type),
+    bindparam("slot_day", type_=limiter_days.c.day.type),
+    bindparam("slot_bot_id", type_=limiter_days.c.bot_id.type),
+)
+_TAKE_SLOT = text(_TAKE_SLOT_SQL).bindparams(*_SLOT_BINDS)
+_ORDER_COLUMNS = [c.name for c in orders.columns]
+_INSERT_ORDER_WITH_SLOT = text(
+    f"WITH slot AS ({_TAKE_SLOT_SQL}) "
+    f"INSERT INTO orders ({', '.join(_ORDER_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + n for n in _ORDER_COLUMNS)})"
+).bindparams(*_SLOT_BINDS, *(bindparam(n, type_=orders.c[n].type) for n in _ORDER_COLUMNS))
 _GIVE_BACK = (
     limiter_days.update()
     .where(
