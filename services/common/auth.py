@@ -8,6 +8,8 @@ end-user token can never carry service rights because ``kind`` is signed.
 from __future__ import annotations
 
 import contextvars
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -89,6 +91,11 @@ def issue_service_token(
 
 def verify_token(secret: str, token: str) -> Caller:
     """Verify signature, issuer, audience and expiry; raise AppError(UNAUTHENTICATED)."""
+    return _verify(secret, token)[0]
+
+
+def _verify(secret: str, token: str) -> tuple[Caller, float]:
+    """The caller a token names and its expiry (a UNIX time), once verified."""
     try:
         claims = jwt.decode(
             token,
@@ -102,18 +109,48 @@ def verify_token(secret: str, token: str) -> Caller:
         raise unauthenticated("token expired") from None
     except jwt.InvalidTokenError as exc:
         raise unauthenticated(f"invalid token: {exc}") from None
+    exp = float(claims["exp"])
     kind = claims.get("kind")
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         raise unauthenticated("invalid token: no subject")
     if kind == "user":
-        return Caller(user_id=sub, kind="user", subject=sub)
+        return Caller(user_id=sub, kind="user", subject=sub), exp
     if kind == "service":
         act = claims.get("act")
         if not isinstance(act, str) or not act:
             raise unauthenticated("invalid token: a service token must name the user it acts for")
-        return Caller(user_id=act, kind="service", subject=sub)
+        return Caller(user_id=act, kind="service", subject=sub), exp
     raise unauthenticated("invalid token: unknown kind")
+
+
+class TokenVerifier:
+    """``verify_token`` for a server: a token already verified gives its caller again, without
+    checking its signature, issuer and audience again (they cannot change), until it expires.
+    A service sees the same token on call after call (a user's session, a service token that
+    is signed once a minute); a token not seen before, or seen only with a failure, is verified
+    in full. The kept callers are bounded and forgotten all at once when full."""
+
+    MAX_TOKENS = 4096
+
+    def __init__(self, secret: str, clock: Callable[[], float] = time.time) -> None:
+        self.secret = secret
+        self.clock = clock
+        self._verified: dict[str, tuple[Caller, float]] = {}
+
+    def __call__(self, token: str) -> Caller:
+        known = self._verified.get(token)
+        if known is not None:
+            caller, exp = known
+            if self.clock() < exp:
+                return caller
+            self._verified.pop(token, None)
+            raise unauthenticated("token expired")
+        caller, exp = _verify(self.secret, token)
+        if len(self._verified) >= self.MAX_TOKENS:
+            self._verified.clear()
+        self._verified[token] = (caller, exp)
+        return caller
 
 
 def bearer_from_metadata(metadata: tuple | None) -> str | None:
