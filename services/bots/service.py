@@ -112,7 +112,7 @@ class BotService:
         return bot, False
 
     def get(self, user_id: str, bot_id: str) -> Bot:
-        with self.db.read() as conn:
+        with self.db.autocommit_read() as conn:  # one statement (the orders service's, per order)
             row = store.get_bot(conn, user_id, bot_id)
         if row is None:
             raise not_found(f"bot {bot_id!r}")

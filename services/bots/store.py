@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Row, and_, or_, select
+from sqlalchemy import Connection, Row, and_, bindparam, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.bots.domain import MANUAL, State
@@ -73,12 +73,15 @@ def find_by_create_key(conn: Connection, user_id: str, key: str) -> Row | None:
     return conn.execute(q).one_or_none()
 
 
+# Built once with bind parameters: the orders service reads a bot on every order.
+_GET_BOT = select(bots).where(bots.c.user_id == bindparam("user_id"), bots.c.id == bindparam("id"))
+_GET_BOT_FOR_UPDATE = _GET_BOT.with_for_update()
+
+
 def get_bot(conn: Connection, user_id: str, bot_id: str, *, lock: bool = False) -> Row | None:
     """The user's bot (another user's is None, as if it did not exist); ``lock``: FOR UPDATE."""
-    q = select(bots).where(bots.c.user_id == user_id, bots.c.id == bot_id)
-    if lock:
-        q = _for_update(conn, q)
-    return conn.execute(q).one_or_none()
+    q = _GET_BOT_FOR_UPDATE if lock and conn.dialect.name == "postgresql" else _GET_BOT
+    return conn.execute(q, {"user_id": user_id, "id": bot_id}).one_or_none()
 
 
 def lock_user_bots(conn: Connection, user_id: str, states: Iterable[State]) -> list[Row]:

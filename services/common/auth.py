@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -88,32 +89,13 @@ def issue_service_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-# Tokens already verified: (secret, token) -> (caller, exp). A token's signature, issuer,
-# audience and claims are facts of its bytes; only its expiry depends on the time, and that is
-# checked again on every use (as PyJWT does: valid while exp > now in whole seconds). Callers
-# (a service's token, reused for a minute; a user's, for the session) send the same token
-# many times, and the signature check is a noticeable part of a small call's cost.
-_VERIFIED: dict[tuple[str, str], tuple[Caller, int]] = {}
-VERIFIED_CACHE_SIZE = 10_000
-
-
 def verify_token(secret: str, token: str) -> Caller:
     """Verify signature, issuer, audience and expiry; raise AppError(UNAUTHENTICATED)."""
-    known = _VERIFIED.get((secret, token))
-    if known is not None:
-        caller, exp = known
-        if exp > int(time.time()):
-            return caller
-        _VERIFIED.pop((secret, token), None)
-        raise unauthenticated("token expired")
-    caller, exp = _verify(secret, token)
-    if len(_VERIFIED) >= VERIFIED_CACHE_SIZE:
-        _VERIFIED.clear()
-    _VERIFIED[(secret, token)] = (caller, exp)
-    return caller
+    return _verify(secret, token)[0]
 
 
-def _verify(secret: str, token: str) -> tuple[Caller, int]:
+def _verify(secret: str, token: str) -> tuple[Caller, float]:
+    """The caller a token names and its expiry (a UNIX time), once verified."""
     try:
         claims = jwt.decode(
             token,
@@ -127,9 +109,9 @@ def _verify(secret: str, token: str) -> tuple[Caller, int]:
         raise unauthenticated("token expired") from None
     except jwt.InvalidTokenError as exc:
         raise unauthenticated(f"invalid token: {exc}") from None
+    exp = float(claims["exp"])
     kind = claims.get("kind")
     sub = claims.get("sub")
-    exp = claims["exp"]  # PyJWT checked it is an integer in the future
     if not isinstance(sub, str) or not sub:
         raise unauthenticated("invalid token: no subject")
     if kind == "user":
@@ -140,6 +122,35 @@ def _verify(secret: str, token: str) -> tuple[Caller, int]:
             raise unauthenticated("invalid token: a service token must name the user it acts for")
         return Caller(user_id=act, kind="service", subject=sub), exp
     raise unauthenticated("invalid token: unknown kind")
+
+
+class TokenVerifier:
+    """``verify_token`` for a server: a token already verified gives its caller again, without
+    checking its signature, issuer and audience again (they cannot change), until it expires.
+    A service sees the same token on call after call (a user's session, a service token that
+    is signed once a minute); a token not seen before, or seen only with a failure, is verified
+    in full. The kept callers are bounded and forgotten all at once when full."""
+
+    MAX_TOKENS = 4096
+
+    def __init__(self, secret: str, clock: Callable[[], float] = time.time) -> None:
+        self.secret = secret
+        self.clock = clock
+        self._verified: dict[str, tuple[Caller, float]] = {}
+
+    def __call__(self, token: str) -> Caller:
+        known = self._verified.get(token)
+        if known is not None:
+            caller, exp = known
+            if self.clock() < exp:
+                return caller
+            self._verified.pop(token, None)
+            raise unauthenticated("token expired")
+        caller, exp = _verify(self.secret, token)
+        if len(self._verified) >= self.MAX_TOKENS:
+            self._verified.clear()
+        self._verified[token] = (caller, exp)
+        return caller
 
 
 def bearer_from_metadata(metadata: tuple | None) -> str | None:

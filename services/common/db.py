@@ -157,6 +157,19 @@ class Database:
             with conn.begin():
                 yield conn
 
+    @contextmanager
+    def autocommit_read(self) -> Iterator[Connection]:
+        """Reads without a transaction of their own, for reads that need no more than each
+        statement's own snapshot: on PostgreSQL every statement sees what was committed when
+        it started, as in a READ COMMITTED transaction, without the BEGIN and COMMIT round
+        trips. SQLite (in-process, no round trips): a read transaction, as ``read``."""
+        if self.is_sqlite:
+            with self.read() as conn:
+                yield conn
+            return
+        with self.engine.connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
+
     def migrate(self, migrations: Sequence[Migration]) -> None:
         """Create the schema and apply the migrations not yet applied, in order, once."""
         with self.write() as conn:

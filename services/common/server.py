@@ -23,7 +23,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from amarktai.common.v1 import options_pb2
-from services.common.auth import bearer_from_metadata, reset_caller, set_caller, verify_token
+from services.common.auth import TokenVerifier, bearer_from_metadata, reset_caller, set_caller
 from services.common.errors import AppError, unauthenticated
 from services.common.logs import log_event
 from services.common.tracing import server_interceptor
@@ -37,6 +37,7 @@ class AppInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, domain: str, jwt_secret: str, public_methods: Iterable[str] = ()) -> None:
         self.domain = domain
         self.jwt_secret = jwt_secret
+        self.verify = TokenVerifier(jwt_secret)  # a token seen before is not verified again
         self.public = frozenset(public_methods)
 
     async def intercept_service(self, continuation, details):  # type: ignore[override]
@@ -66,7 +67,7 @@ class AppInterceptor(grpc.aio.ServerInterceptor):
                 return None
             raise unauthenticated("missing bearer token")
         try:
-            return verify_token(self.jwt_secret, token)
+            return self.verify(token)
         except AppError:
             if public:
                 return None

@@ -118,15 +118,14 @@ class Gateway:
 
     async def _read_body(self, request: Request) -> bytes:
         limit = self.settings.max_body_bytes
-        too_big = bad_request("body", f"is larger than {limit} bytes", status=413)
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:
-            raise too_big
+            raise _too_big(limit)
         chunks, size = [], 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
-                raise too_big
+                raise _too_big(limit)
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -172,6 +171,10 @@ def _raw_path(request: Request) -> str:
         return raw.split(b"?", 1)[0].decode("utf-8")
     except UnicodeDecodeError:
         raise bad_request("path", "is not UTF-8") from None
+
+
+def _too_big(limit: int) -> ApiError:
+    return bad_request("body", f"is larger than {limit} bytes", status=413)
 
 
 def _not_allowed(allowed) -> ApiError:

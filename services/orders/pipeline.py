@@ -7,7 +7,8 @@ id. The first refusal ends the order as REJECTED (an answer, not an error).
   the order. A repeated key with the same parameters gets the original order (``replayed``)
   once its submission has its answer (waiting up to ``idempotency_wait`` seconds, then ABORTED
   IDEMPOTENCY_KEY_IN_USE); other parameters are ALREADY_EXISTS IDEMPOTENCY_KEY_REUSED.
-- C, limiter: counting and taking a slot in one transaction under the user's lock row.
+- C, limiter: counting and taking a slot in one transaction under the user's lock row: the
+  day counts are counter rows kept with the slots, the burst window a count of the orders in it.
 - D, breaker: refused while a breaker is tripped; otherwise evaluated from the ledger first.
   A refusal by D gives the limiter slot back.
 """
@@ -158,7 +159,9 @@ class OrderPipeline:
             _attrs(span, d)
             decisions.append(d)
             if not d.passed:
-                await asyncio.to_thread(self._reject, order_id, decisions, d, True)
+                await asyncio.to_thread(
+                    self._reject_at_d, user_id, req, order_id, decisions, d, front.slot_at
+                )
                 return await self.read(user_id, order_id)
 
         expected_fee = costs.fee_bps(req.type)
@@ -306,11 +309,11 @@ class OrderPipeline:
                 decisions.append(c)
                 if c.passed:
                     gates = json.dumps([x.to_json() for x in decisions])
-                    store.insert_order(conn, {**row, "gates": gates, "limit_at": now})
+                    store.insert_order_with_slot(conn, {**row, "gates": gates, "limit_at": now})
                 else:
                     store.insert_order(conn, {**row, **_rejected(decisions, c)})
                 conn.commit()  # the slot is taken (or the refusal stored) inside C's span
-        return Front(decisions=decisions)
+        return Front(decisions=decisions, slot_at=now if c.passed else None)
 
     async def _replay(self, span, user_id: str, req: OrderRequest, claim) -> OrderOut:
         if claim.fingerprint != req.fingerprint():
@@ -340,10 +343,12 @@ class OrderPipeline:
 
     # --- gates B to D: storing decisions --------------------------------------------------------
 
-    def _reject(
-        self, order_id: str, decisions: list[GateDecision], d: GateDecision, release: bool,
-        conn=None,
+    def _reject_at_d(
+        self, user_id: str, req: OrderRequest, order_id: str, decisions: list[GateDecision],
+        d: GateDecision, slot_at: datetime,
     ) -> None:  # fmt: skip
+        """Store gate D's refusal and give the order's limiter slot back (its day counts too,
+        under the user's lock as they were taken), unless the sweep failed it meanwhile."""
         values = {
             "state": str(State.REJECTED),
             "state_reason": d.reason,
@@ -351,14 +356,12 @@ class OrderPipeline:
             "rejection": json.dumps(d.to_json()),
             "done": True,
             "updated_at": self.clock(),
+            "limit_at": None,
         }
-        if release:
-            values["limit_at"] = None
-        if conn is not None:
-            store.update_order(conn, order_id, [str(State.RECEIVED)], **values)
-            return
         with self.db.write() as conn:
-            store.update_order(conn, order_id, [str(State.RECEIVED)], **values)
+            if store.update_order(conn, order_id, [str(State.RECEIVED)], **values):
+                store.lock_user(conn, user_id)
+                store.give_back_slot(conn, user_id, req.bot_id, slot_at)
 
     async def _breaker(self, user_id: str, req: OrderRequest, prefetch) -> GateDecision:
         if prefetch is None:  # (not reached: an order gets here only with its prefetch)
@@ -426,3 +429,4 @@ class Front:
 
     claim: Row | None = None
     decisions: list[GateDecision] = field(default_factory=list)
+    slot_at: datetime | None = None  # when gate C took the order's slot

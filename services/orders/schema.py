@@ -5,6 +5,9 @@
 - ``idempotency_claims``: one row per (user, key) for PENDING_ORDER_TTL_HOURS; its primary key
   is what makes one key execute once across processes.
 - ``limiter_locks``: one row per user, locked while gate C counts and takes a slot.
+- ``limiter_days``: the slots taken per (user, UTC day) (``bot_id`` "") and per (user, bot,
+  UTC day), kept with the slots (taken at gate C, given back with them), so that the daily
+  limits are one row each, however many orders the day has.
 - ``fills`` and ``outbox``: a fill and its delivery to the ledger commit together.
 - ``markets``: the (exchange, symbol) pairs each user has fills in, kept with the fills.
 - ``breakers``, ``breaker_events``, ``exec_errors``: the circuit breaker's state and history.
@@ -16,6 +19,9 @@ SUBMITTED and when a request to place it was last about to be sent (see leases.p
 """
 
 from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -33,6 +39,7 @@ from sqlalchemy import (
 )
 
 from services.common.db import Money, UtcDateTime
+from services.orders.domain.limiter import day_start
 
 metadata = MetaData()
 
@@ -103,6 +110,15 @@ limiter_locks = Table(
     metadata,
     Column("user_id", String(64), primary_key=True),
     Column("taken", BigInteger, nullable=False),
+)
+
+limiter_days = Table(
+    "limiter_days",
+    metadata,
+    Column("user_id", String(64), primary_key=True),
+    Column("day", UtcDateTime, primary_key=True),  # the UTC day's start
+    Column("bot_id", String(128), primary_key=True),  # "" for the user's count
+    Column("used", Integer, nullable=False),
 )
 
 fills = Table(
@@ -243,4 +259,24 @@ def _v4(conn: Connection) -> None:
         conn.execute(markets.insert(), rows)
 
 
-MIGRATIONS = [_v1, _v2, _v3, _v4]
+def _v5(conn: Connection) -> None:
+    """The limiter's day counts, counted from the slots the stored orders hold (a database made
+    by _v1 today already has the table, empty)."""
+    limiter_days.create(conn, checkfirst=True)
+    if not inspect(conn).has_table("orders"):
+        return
+    used: Counter[tuple[str, datetime, str]] = Counter()
+    q = select(orders.c.user_id, orders.c.bot_id, orders.c.limit_at).where(
+        orders.c.limit_at.is_not(None)
+    )
+    for user_id, bot_id, limit_at in conn.execute(q):
+        day = day_start(limit_at)
+        used[(user_id, day, "")] += 1
+        used[(user_id, day, bot_id)] += 1
+    conn.execute(limiter_days.delete())
+    if used:
+        rows = [{"user_id": u, "day": d, "bot_id": b, "used": n} for (u, d, b), n in used.items()]
+        conn.execute(limiter_days.insert(), rows)
+
+
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5]

@@ -93,20 +93,21 @@ class StatusReader:
         lim = self.limits
         start = window_start(now, lim)
         with self.db.read() as conn:
-            recent = store.limit_slots(conn, user_id, min(today, start))
-        slots = [s for s in recent if s.limit_at >= today]
-        items = [LimitItem(USER_DAILY, len(slots), lim.per_user_daily, midnight if slots else None)]
+            counts = store.day_counts(conn, user_id, today)
+            recent = store.window_slots(conn, user_id, start)
+        used_today = counts.pop("", 0)
+        items = [
+            LimitItem(USER_DAILY, used_today, lim.per_user_daily, midnight if used_today else None)
+        ]
         per_bot: dict[str, int] = {bot_id: 0} if bot_id else {}
-        for s in slots:
-            per_bot[s.bot_id] = per_bot.get(s.bot_id, 0) + 1
+        per_bot.update(counts)
         for b, used in sorted(per_bot.items()):
             items.append(
                 LimitItem(BOT_DAILY, used, lim.per_bot_daily, midnight if used else None, bot_id=b)
             )
         window: dict[str, list[datetime]] = {exchange: []} if exchange else {}
         for s in recent:
-            if s.limit_at > start:
-                window.setdefault(s.exchange, []).append(s.limit_at)
+            window.setdefault(s.exchange, []).append(s.limit_at)
         for ex, times in sorted(window.items()):
             frees = min(times) + timedelta(seconds=lim.burst_window_seconds) if times else None
             items.append(LimitItem(BURST, len(times), lim.burst_orders, frees, exchange=ex))

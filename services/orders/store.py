@@ -14,8 +14,8 @@ from sqlalchemy import (
     TextClause,
     and_,
     bindparam,
-    case,
     func,
+    literal,
     or_,
     select,
     text,
@@ -23,7 +23,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.orders.domain.limiter import Limits, Usage, day_start, window_start
-from services.orders.schema import fills, idempotency_claims, limiter_locks, markets, orders
+from services.orders.schema import (
+    fills,
+    idempotency_claims,
+    limiter_days,
+    limiter_locks,
+    markets,
+    orders,
+)
 
 BURST_TIMES = 50  # how many of the window's oldest times gate C reads for its retry time
 
@@ -204,47 +211,113 @@ def lock_user(conn: Connection, user_id: str) -> None:
 def limiter_usage(
     conn: Connection, user_id: str, bot_id: str, exchange: str, now: datetime, limits: Limits
 ) -> Usage:
-    """The three counts in one pass over the user's counted orders since the earlier of the
-    day's start and the burst window's; the window's oldest times only when it is full."""
+    """The bot's and the user's day counts (one row each) and the burst window's count (a
+    small indexed range of the user's orders on the exchange), in one statement; the window's
+    oldest times only when it is full."""
     today, ws = day_start(now), window_start(now, limits)
-    params = {"user_id": user_id, "bot_id": bot_id, "exchange": exchange, "today": today,
-              "window": ws, "since": min(today, ws)}  # fmt: skip
+    params = {"user_id": user_id, "bot_id": bot_id, "exchange": exchange, "day": today,
+              "window": ws}  # fmt: skip
     bot_today, user_today, burst = conn.execute(_USAGE, params).one()
-    in_window = and_(orders.c.exchange == exchange, orders.c.limit_at > ws)
     times: tuple[datetime, ...] = ()
     if burst >= limits.burst_orders:  # the retry time is read from them only then
-        times = tuple(
-            conn.execute(
-                select(orders.c.limit_at)
-                .where(orders.c.user_id == user_id, in_window)
-                .order_by(orders.c.limit_at)
-                .limit(BURST_TIMES)
-            ).scalars()
-        )
+        times = tuple(conn.execute(_BURST_TIMES, {**params, "limit": BURST_TIMES}).scalars())
     return Usage(int(bot_today), int(user_today), int(burst), times)
 
 
-def _count(*cond):
-    return func.coalesce(func.sum(case((and_(*cond), 1), else_=0)), 0)
+def insert_order_with_slot(conn: Connection, values: dict) -> None:
+    """Store an order that takes a limiter slot at its ``limit_at``, and count the slot in the
+    user's and the bot's day (under the user's lock). One statement on PostgreSQL (the counts'
+    upsert in a WITH clause, which always runs to completion), two on SQLite."""
+    if not values["bot_id"]:
+        raise ValueError("a slot needs its bot")
+    slot = {"slot_user_id": values["user_id"], "slot_bot_id": values["bot_id"],
+            "slot_day": day_start(values["limit_at"])}  # fmt: skip
+    if conn.dialect.name == "postgresql":
+        conn.execute(_INSERT_ORDER_WITH_SLOT, {**dict.fromkeys(_ORDER_COLUMNS), **values, **slot})
+        return
+    conn.execute(_INSERT_ORDER, values)
+    conn.execute(_TAKE_SLOT, slot)
+
+
+def give_back_slot(conn: Connection, user_id: str, bot_id: str, at: datetime) -> None:
+    """Uncount a slot taken at ``at`` (under the user's lock, as it was taken)."""
+    conn.execute(_GIVE_BACK, {"w_user_id": user_id, "w_bot_id": bot_id, "w_day": day_start(at)})
+
+
+def day_counts(conn: Connection, user_id: str, day: datetime) -> dict[str, int]:
+    """The user's slots of a UTC day: ``""`` the user's count, else per bot."""
+    rows = conn.execute(_DAY_COUNTS, {"user_id": user_id, "day": day_start(day)})
+    return {bot_id: used for bot_id, used in rows}
+
+
+def window_slots(conn: Connection, user_id: str, after: datetime) -> list[Row]:
+    """(exchange, limit_at) of the user's counted orders after a time (the burst window)."""
+    q = select(orders.c.exchange, orders.c.limit_at).where(
+        orders.c.user_id == user_id, orders.c.limit_at > after
+    )
+    return list(conn.execute(q.order_by(orders.c.limit_at)))
 
 
 def _p(name: str):
     return bindparam(name, type_=orders.c.limit_at.type)
 
 
-_USAGE = select(
-    _count(orders.c.bot_id == bindparam("bot_id"), orders.c.limit_at >= _p("today")),
-    _count(orders.c.limit_at >= _p("today")),
-    _count(orders.c.exchange == bindparam("exchange"), orders.c.limit_at > _p("window")),
-).where(orders.c.user_id == bindparam("user_id"), orders.c.limit_at >= _p("since"))
-
-
-def limit_slots(conn: Connection, user_id: str, since: datetime) -> list[Row]:
-    """(bot_id, exchange, limit_at) of the user's counted orders since a time."""
-    q = select(orders.c.bot_id, orders.c.exchange, orders.c.limit_at).where(
-        orders.c.user_id == user_id, orders.c.limit_at >= since
+def _day_used(bot_id):
+    ld = limiter_days
+    used = select(ld.c.used).where(
+        ld.c.user_id == bindparam("user_id"), ld.c.day == _p("day"), ld.c.bot_id == bot_id
     )
-    return list(conn.execute(q.order_by(orders.c.limit_at)))
+    return func.coalesce(used.scalar_subquery(), 0)
+
+
+_IN_WINDOW = and_(
+    orders.c.user_id == bindparam("user_id"),
+    orders.c.exchange == bindparam("exchange"),
+    orders.c.limit_at > _p("window"),
+)
+_USAGE = select(
+    _day_used(bindparam("bot_id")),
+    _day_used(literal("")),
+    select(func.count()).select_from(orders).where(_IN_WINDOW).scalar_subquery(),
+)
+_BURST_TIMES = (
+    select(orders.c.limit_at)
+    .where(_IN_WINDOW)
+    .order_by(orders.c.limit_at)
+    .limit(bindparam("limit"))
+)
+# the user's row first, then the bot's (the same order as every other taker of these rows)
+_TAKE_SLOT_SQL = (
+    "INSERT INTO limiter_days (user_id, day, bot_id, used) "
+    "VALUES (:slot_user_id, :slot_day, '', 1), (:slot_user_id, :slot_day, :slot_bot_id, 1) "
+    "ON CONFLICT (user_id, day, bot_id) DO UPDATE SET used = limiter_days.used + 1"
+)
+_SLOT_BINDS = (
+    bindparam("slot_user_id", type_=limiter_days.c.user_id.type),
+    bindparam("slot_day", type_=limiter_days.c.day.type),
+    bindparam("slot_bot_id", type_=limiter_days.c.bot_id.type),
+)
+_TAKE_SLOT = text(_TAKE_SLOT_SQL).bindparams(*_SLOT_BINDS)
+_ORDER_COLUMNS = [c.name for c in orders.columns]
+_INSERT_ORDER_WITH_SLOT = text(
+    f"WITH slot AS ({_TAKE_SLOT_SQL}) "
+    f"INSERT INTO orders ({', '.join(_ORDER_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + n for n in _ORDER_COLUMNS)})"
+).bindparams(*_SLOT_BINDS, *(bindparam(n, type_=orders.c[n].type) for n in _ORDER_COLUMNS))
+_GIVE_BACK = (
+    limiter_days.update()
+    .where(
+        limiter_days.c.user_id == bindparam("w_user_id"),
+        limiter_days.c.day == _p("w_day"),
+        limiter_days.c.bot_id.in_([literal(""), bindparam("w_bot_id")]),
+    )
+    .values(used=limiter_days.c.used - 1)
+)
+_DAY_COUNTS = select(limiter_days.c.bot_id, limiter_days.c.used).where(
+    limiter_days.c.user_id == bindparam("user_id"),
+    limiter_days.c.day == _p("day"),
+    limiter_days.c.used > 0,
+)
 
 
 # --- fills -----------------------------------------------------------------------------------

@@ -70,3 +70,56 @@ async def test_the_burst_window_reaches_back_over_midnight_the_day_counts_do_not
         "2",
         "10",
     )
+
+
+async def test_a_slot_given_back_at_gate_d_leaves_the_day_counts_as_they_were(h):
+    u = user()
+    bot = await h.bot(u)
+    for _ in range(3):
+        assert (await h.submit(u, bot, **RESTING)).state == S.ORDER_STATE_ACCEPTED
+        h.clock.advance(seconds=1)
+    await h.ledger_server.stop()  # gate D cannot have its figures: it refuses
+    for _ in range(2):
+        no = await h.submit(u, bot, **RESTING)
+        assert no.rejection.code == "BREAKER_METRICS_UNAVAILABLE"
+        # C passed it as the 4th and took its slot; the first refused one's was given back
+        figures = no.gates[2].figures
+        assert (figures["bot_today"], figures["user_today"]) == ("3", "3")
+        assert figures["burst_in_window"] == "3"  # 12:00:00, :01, :02 within 10 s of 12:00:03
+    status = await h.orders.GetLimitsStatus(pb.GetLimitsStatusRequest(), metadata=md(u))
+    by = {(i.name, i.bot_id or i.exchange): i.used for i in status.items}
+    assert by == {
+        ("trades_per_user_daily", ""): 3,
+        ("trades_per_bot_daily", bot): 3,
+        ("burst_per_exchange", "binance"): 3,
+    }
+    await h.ledger_server.start()
+
+
+async def test_the_day_counts_are_per_bot_and_per_user_and_start_again_each_day(h):
+    u, other = user(), user()
+    a, b, c = await h.bot(u), await h.bot(u), await h.bot(other)
+    for bot, n in ((a, 3), (b, 2)):
+        for _ in range(n):
+            assert (await h.submit(u, bot, **RESTING)).state == S.ORDER_STATE_ACCEPTED
+            h.clock.advance(seconds=1)
+    assert (await h.submit(other, c, **RESTING)).state == S.ORDER_STATE_ACCEPTED
+    h.clock.advance(seconds=1)
+    figures = (await h.submit(u, b, **RESTING)).gates[2].figures
+    # before this order: bot b 2 (its own), the user 3 + 2 = 5 (not the other user's one)
+    assert (figures["bot_today"], figures["user_today"]) == ("2", "5")
+    status = await h.orders.GetLimitsStatus(
+        pb.GetLimitsStatusRequest(bot_id=c), metadata=md(u)
+    )  # another user's bot: 0, nothing of theirs
+    by = {(i.name, i.bot_id): i.used for i in status.items if i.name != "burst_per_exchange"}
+    assert by == {
+        ("trades_per_user_daily", ""): 6,
+        ("trades_per_bot_daily", a): 3,
+        ("trades_per_bot_daily", b): 3,
+        ("trades_per_bot_daily", c): 0,
+    }
+    h.clock.advance(hours=12)  # 12:00:06 + 12 h = 00:00:06: the next UTC day, nothing counted
+    status = await h.orders.GetLimitsStatus(pb.GetLimitsStatusRequest(), metadata=md(u))
+    assert [(i.name, i.used) for i in status.items] == [("trades_per_user_daily", 0)]
+    figures = (await h.submit(u, a, **RESTING)).gates[2].figures
+    assert (figures["bot_today"], figures["user_today"]) == ("0", "0")
