@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import fields
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -577,27 +578,7 @@ def iter_all_entries(conn: Connection, user_id: str, batch: int = 5000) -> Itera
 
 
 # The columns of an entry in the order of Entry's fields, then what was stored with it.
-ENTRY_FIELDS = (
-    "kind",
-    "entry_id",
-    "user_id",
-    "bot_id",
-    "at",
-    "amount",
-    "currency",
-    "exchange",
-    "symbol",
-    "side",
-    "price",
-    "fee",
-    "fee_currency",
-    "fee_quote",
-    "order_id",
-    "source",
-    "event_type",
-    "description",
-    "corrects",
-)
+ENTRY_FIELDS = tuple(f.name for f in fields(Entry))
 STORED_FIELDS = (
     "sequence",
     "prev_hash",

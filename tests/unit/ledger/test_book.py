@@ -208,25 +208,29 @@ def test_the_book_agrees_with_the_domain_fold(steps):
             assert cost == sum((lot.qty * lot.price for lot in p.lots), D(0))
 
 
+def a_fill(entry_id, side, amount, price, fee="0", at=T0, bot="b1", fee_currency="USDT"):
+    return Entry(
+        kind=FILL,
+        entry_id=entry_id,
+        user_id="u",
+        bot_id=bot,
+        at=at,
+        amount=D(amount),
+        currency="USDT",
+        exchange="binance",
+        symbol="BTC/USDT",
+        side=side,
+        price=D(price),
+        fee=D(fee),
+        fee_currency=fee_currency,
+    )
+
+
 def test_a_worked_example_buy_then_two_sells():
     """DESIGN 5.1: buy 10 @ 500 fee 9.95; sell 4 @ 530 nets 106.07; sell 6 @ 540 nets 224.08."""
 
     def fill(i, side, amount, price):
-        return Entry(
-            kind=FILL,
-            entry_id=f"f{i}",
-            user_id="u",
-            bot_id="b1",
-            at=T0 + timedelta(minutes=i),
-            amount=D(amount),
-            currency="USDT",
-            exchange="binance",
-            symbol="BTC/USDT",
-            side=side,
-            price=D(price),
-            fee=D("9.95"),
-            fee_currency="USDT",
-        )
+        return a_fill(f"f{i}", side, amount, price, "9.95", at=T0 + timedelta(minutes=i))
 
     book = Book()
     book.apply(fill(1, "BUY", "10", "500"), T0)
@@ -249,21 +253,7 @@ def test_stored_state_is_taken_up_where_it_was_left():
     stored = Position(side=1, lots=(Lot(D("2"), D("100"), D("0.2")),))
     as_stored = stored.to_json()
     book = Book(loader=Loader(position=lambda k: as_stored if k == ("b1", "BTC/USDT") else None))
-    sell = Entry(
-        kind=FILL,
-        entry_id="s",
-        user_id="u",
-        bot_id="b1",
-        at=T0,
-        amount=D("1"),
-        currency="USDT",
-        exchange="binance",
-        symbol="BTC/USDT",
-        side="SELL",
-        price=D("110"),
-        fee=D("0.1"),
-        fee_currency="USDT",
-    )
+    sell = a_fill("s", "SELL", "1", "110", "0.1")
     # (110 - 100) * 1 = 10, minus own fee 0.1 and half the entry fee 0.1
     assert book.apply(sell, T0).net_pnl == D("9.8")
     assert book.positions[("b1", "BTC/USDT")] == Position(
@@ -286,40 +276,14 @@ def test_stored_state_is_taken_up_where_it_was_left():
 )
 def test_a_malformed_stored_position_is_refused(text):
     book = Book(loader=Loader(position=lambda k: text))
-    buy = Entry(
-        kind=FILL,
-        entry_id="b",
-        user_id="u",
-        bot_id="b1",
-        at=T0,
-        amount=D("1"),
-        currency="USDT",
-        exchange="binance",
-        symbol="BTC/USDT",
-        side="BUY",
-        price=D("1"),
-        fee=D("0"),
-    )
+    buy = a_fill("b", "BUY", "1", "1")
     with pytest.raises(DomainError) as err:
         book.apply(buy, T0)
     assert err.value.field == "position"
 
 
 def test_a_bad_fill_is_refused_naming_the_field():
-    bad = Entry(
-        kind=FILL,
-        entry_id="x",
-        user_id="u",
-        bot_id="b1",
-        at=T0,
-        amount=D("-1"),
-        currency="USDT",
-        exchange="binance",
-        symbol="BTC/USDT",
-        side="BUY",
-        price=D("1"),
-        fee=D("0"),
-    )
+    bad = a_fill("x", "BUY", "-1", "1")
     with pytest.raises(DomainError) as err:
         Book().apply(bad, T0)
     assert err.value.field == "amount"
