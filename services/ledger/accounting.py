@@ -18,18 +18,19 @@ import json
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, localcontext
 
 from services.ledger.domain import (
     CTX,
-    PERIODS,
     Bucket,
     DomainError,
     Figures,
     Lot,
     Position,
+    as_utc,
     bucket_start,
+    bucket_starts,
     fmt,
 )
 from services.ledger.domain.fifo import effective, pro_rata
@@ -141,16 +142,6 @@ def _stored(text: object) -> Decimal:
     return d
 
 
-def _utc(ts: datetime, name: str) -> datetime:
-    if ts.tzinfo is UTC:
-        return ts
-    if not isinstance(ts, datetime):
-        raise TypeError(f"{name} must be a datetime")
-    if ts.tzinfo is None or ts.utcoffset() is None:
-        raise DomainError(name, "must be timezone-aware")
-    return ts.astimezone(UTC)
-
-
 @dataclass
 class Book:
     loader: Loader = field(default_factory=Loader)
@@ -161,7 +152,6 @@ class Book:
     day: datetime | None = None  # UTC midnight of the day the entry being applied was recorded
     _positions: dict[PositionKey, _Position] = field(default_factory=dict)
     _figures_: dict[FiguresKey, _Figures] = field(default_factory=dict)
-    _starts: dict[tuple, list[tuple[str, datetime]]] = field(default_factory=dict)
 
     # --- what the book holds, as the domain's values -----------------------------------------
 
@@ -184,14 +174,6 @@ class Book:
         }
 
     # --- folding ---------------------------------------------------------------------------
-
-    def _bucket_starts(self, at: datetime) -> list[tuple[str, datetime]]:
-        """(period, start) of the daily, weekly and monthly buckets holding ``at``; memoised."""
-        key = (at.year, at.month, at.day, at.utcoffset())
-        starts = self._starts.get(key)
-        if starts is None:
-            starts = self._starts[key] = [(p, bucket_start(at, p)) for p in PERIODS]
-        return starts
 
     def _position(self, key: PositionKey) -> _Position:
         p = self._positions.get(key)
@@ -245,7 +227,7 @@ class Book:
             f.mark_drawdown()
 
     def apply(self, entry: Entry, recorded_at: datetime) -> Derived:
-        self.day = self._bucket_starts(recorded_at)[0][1]
+        self.day = bucket_starts(recorded_at)[0][1]
         with localcontext(CTX):
             if entry.kind == FILL:
                 return self._apply_fill(entry)
@@ -260,7 +242,7 @@ class Book:
         direction, q, fee_quote = effective(
             e.side, e.amount, price, e.fee, e.fee_currency, e.fee_quote, e.base, e.currency
         )
-        when = _utc(e.at, "executed_at")
+        when = as_utc(e.at, "executed_at")
         pos = self._position(key)
         lots = pos.lots
         remaining = q
@@ -294,7 +276,7 @@ class Book:
         won = is_trade and net > 0
         currency = e.currency
         self.position_currency[key] = currency
-        starts = self._bucket_starts(e.at)
+        starts = bucket_starts(e.at)
         sums = self.sums
         account_equity = ZERO
         for scope in self._scopes(e.bot_id):
@@ -364,17 +346,13 @@ def touched_keys(
     pos: dict[PositionKey, None] = {}
     figs: dict[FiguresKey, None] = {}
     bks: dict[BucketKey, None] = {}
-    starts: dict[tuple, list[tuple[str, datetime]]] = {}
     for e in batch:
         scopes = [ACCOUNT, e.bot_id] if e.bot_id else [ACCOUNT]
         for scope in scopes:
             figs[(scope, e.currency)] = None
         if e.kind == FILL:
             pos[(e.bot_id, e.symbol)] = None
-            day = (e.at.year, e.at.month, e.at.day, e.at.utcoffset())
-            if day not in starts:
-                starts[day] = [(p, bucket_start(e.at, p)) for p in PERIODS]
-            for period, start in starts[day]:
+            for period, start in bucket_starts(e.at):
                 for scope in scopes:
                     bks[(scope, e.currency, period, start)] = None
     return list(pos), list(figs), list(bks)

@@ -124,9 +124,7 @@ class LedgerService:
         with self.db.write() as conn:
             [rec] = self._record_in(conn, user_id, [item])
             read = store.risk_reads(conn, user_id, [e.bot_id or ACCOUNT, ACCOUNT], e.currency)
-        today = bucket_start(self.clock(), "daily")
-        risk = [_risk(figs or Figures(), rows, base, marks, today) for figs, rows, base in read]
-        return rec, risk
+        return rec, self._risks(read, marks)
 
     def _record_in(self, conn, user_id: str, batch: Sequence[NewEntry]) -> list[Recorded]:
         """record() in the caller's write transaction."""
@@ -253,6 +251,10 @@ class LedgerService:
         """The figures of several scopes ("" for the account), read in one transaction."""
         with self.db.read() as conn:
             read = store.risk_reads(conn, user_id, [b or ACCOUNT for b in bot_ids], currency)
+        return self._risks(read, marks)
+
+    def _risks(self, read, marks: dict[str, Decimal]) -> list[RiskMetrics]:
+        """The breaker's figures of each scope store.risk_reads read, marked, as of today."""
         today = bucket_start(self.clock(), "daily")
         return [_risk(figs or Figures(), rows, base, marks, today) for figs, rows, base in read]
 

@@ -74,6 +74,7 @@ class _Upsert:
         self.statements: dict[int, TextClause] = {}
 
     def __call__(self, conn: Connection, rows: list[dict]) -> None:
+        """Write the rows (none: nothing)."""
         for start in range(0, len(rows), UPSERT_ROWS):
             chunk = rows[start : start + UPSERT_ROWS]
             n = len(chunk)
@@ -380,42 +381,61 @@ def db_loader(
     return Loader(position=position, figures=figs, bucket=bucket)
 
 
-def _read_positions(conn: Connection, user_id: str, keys: Sequence[PositionKey]) -> dict:
-    out: dict[PositionKey, str | None] = dict.fromkeys(keys)
+def _read_known(conn: Connection, statement, params: dict, keys: Sequence, key_of, value_of):
+    """Each key: its stored value, or None (known to be absent). The statement reads every
+    combination of the keys' parts (IN lists); only the exact keys are kept."""
+    out = dict.fromkeys(keys)
     if keys:
-        bots, symbols = sorted({k[0] for k in keys}), sorted({k[1] for k in keys})
-        params = {"user_id": user_id, "bots": bots, "symbols": symbols}
-        for r in conn.execute(_POSITIONS_OF, params):
-            if (r.bot_id, r.symbol) in out:
-                out[(r.bot_id, r.symbol)] = r.lots
+        for r in conn.execute(statement, params):
+            key = key_of(r)
+            if key in out:
+                out[key] = value_of(r)
     return out
+
+
+def _read_positions(conn: Connection, user_id: str, keys: Sequence[PositionKey]) -> dict:
+    """The stored lots JSON of each position."""
+    params = {
+        "user_id": user_id,
+        "bots": sorted({k[0] for k in keys}),
+        "symbols": sorted({k[1] for k in keys}),
+    }
+    return _read_known(
+        conn, _POSITIONS_OF, params, keys, lambda r: (r.bot_id, r.symbol), lambda r: r.lots
+    )
 
 
 def _read_figures(conn: Connection, user_id: str, keys: Sequence[FiguresKey]) -> dict:
-    out: dict[FiguresKey, Figures | None] = dict.fromkeys(keys)
-    if keys:
-        scopes, currencies = sorted({k[0] for k in keys}), sorted({k[1] for k in keys})
-        params = {"user_id": user_id, "scopes": scopes, "currencies": currencies}
-        for r in conn.execute(_FIGURES_OF, params):
-            if (r.scope, r.currency) in out:
-                out[(r.scope, r.currency)] = Figures.from_json(r.data)
-    return out
+    params = {
+        "user_id": user_id,
+        "scopes": sorted({k[0] for k in keys}),
+        "currencies": sorted({k[1] for k in keys}),
+    }
+    return _read_known(
+        conn,
+        _FIGURES_OF,
+        params,
+        keys,
+        lambda r: (r.scope, r.currency),
+        lambda r: Figures.from_json(r.data),
+    )
 
 
 def _read_buckets(conn: Connection, user_id: str, keys: Sequence[BucketKey]) -> dict:
-    out: dict[BucketKey, Bucket | None] = dict.fromkeys(keys)
-    if keys:
-        params = {
-            "user_id": user_id,
-            "scopes": sorted({k[0] for k in keys}),
-            "currencies": sorted({k[1] for k in keys}),
-            "starts": sorted({k[3] for k in keys}),
-        }
-        for r in conn.execute(_BUCKETS_OF, params):
-            key = (r.scope, r.currency, r.period, r.period_start)
-            if key in out:
-                out[key] = _row_to_bucket(r)
-    return out
+    params = {
+        "user_id": user_id,
+        "scopes": sorted({k[0] for k in keys}),
+        "currencies": sorted({k[1] for k in keys}),
+        "starts": sorted({k[3] for k in keys}),
+    }
+    return _read_known(
+        conn,
+        _BUCKETS_OF,
+        params,
+        keys,
+        lambda r: (r.scope, r.currency, r.period, r.period_start),
+        _row_to_bucket,
+    )
 
 
 def _row_to_bucket(row: Row) -> Bucket:
@@ -436,16 +456,10 @@ def load_figures(conn: Connection, user_id: str, scope: str, currency: str) -> F
     return None if data is None else Figures.from_json(data)
 
 
-def _upsert(conn: Connection, upsert: _Upsert, rows: list[dict]) -> None:
-    if rows:
-        upsert(conn, rows)
-
-
 def save_book(conn: Connection, user_id: str, book: Book, sequence: int) -> None:
     """Write back every position, figure, bucket and day the book touched."""
-    _upsert(
+    _UPSERT_POSITIONS(
         conn,
-        _UPSERT_POSITIONS,
         [
             {
                 "user_id": user_id,
@@ -460,9 +474,8 @@ def save_book(conn: Connection, user_id: str, book: Book, sequence: int) -> None
             for (bot, sym), lots, amount, cost in book.position_rows()
         ],
     )
-    _upsert(
+    _UPSERT_FIGURES(
         conn,
-        _UPSERT_FIGURES,
         [
             {
                 "user_id": user_id,
@@ -474,9 +487,8 @@ def save_book(conn: Connection, user_id: str, book: Book, sequence: int) -> None
             for (scope, cur), f in book.figures.items()
         ],
     )
-    _upsert(
+    _UPSERT_BUCKETS(
         conn,
-        _UPSERT_BUCKETS,
         [
             {
                 "user_id": user_id,
@@ -492,9 +504,8 @@ def save_book(conn: Connection, user_id: str, book: Book, sequence: int) -> None
             for (scope, cur, period, start), b in book.buckets.items()
         ],
     )
-    _upsert(
+    _UPSERT_DAYS(
         conn,
-        _UPSERT_DAYS,
         [
             {"user_id": user_id, "currency": cur, "day": day, "at": at, "equity": eq}
             for (cur, day), (at, eq) in book.days.items()
@@ -589,12 +600,18 @@ STORED_FIELDS = (
     "net_pnl",
     "fee_value",
 )
-_TEXT_OR_EMPTY = tuple(
-    i
-    for i, name in enumerate(ENTRY_FIELDS)
-    if name in ("exchange", "symbol", "side", "fee_currency", "order_id", "source")
-    or name in ("event_type", "description", "corrects")
+_OPTIONAL_TEXT = (
+    "exchange",
+    "symbol",
+    "side",
+    "fee_currency",
+    "order_id",
+    "source",
+    "event_type",
+    "description",
+    "corrects",
 )
+_TEXT_OR_EMPTY = tuple(i for i, name in enumerate(ENTRY_FIELDS) if name in _OPTIONAL_TEXT)
 
 
 def snapshot(conn: Connection) -> None:

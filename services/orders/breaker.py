@@ -41,6 +41,18 @@ class ScopeMetrics:
     metrics: Metrics
 
 
+def _scope_metrics(
+    snap: Snapshot, bot_id: str, figures: tuple[RiskFigures, RiskFigures]
+) -> list[ScopeMetrics]:
+    """The account's and the bot's metrics from the ledger's (account, bot) figures and the
+    snapshot's error counts."""
+    account, bot = figures
+    return [
+        ScopeMetrics("", to_metrics(account, snap.account_errors)),
+        ScopeMetrics(bot_id, to_metrics(bot, snap.bot_errors)),
+    ]
+
+
 def to_metrics(r: RiskFigures, errors: int) -> Metrics:
     return Metrics(
         drawdown=r.drawdown,
@@ -148,11 +160,8 @@ class Breaker:
             snap = await asyncio.to_thread(self.snapshot, user_id, bot_id, symbol)
         quote = symbol.split("/", 1)[1]
         marks = await self._marks(snap.markets, exchange, symbol)
-        account, bot = await self.peers.risk_metrics_with_account(user_id, bot_id, quote, marks)
-        return [
-            ScopeMetrics("", to_metrics(account, snap.account_errors)),
-            ScopeMetrics(bot_id, to_metrics(bot, snap.bot_errors)),
-        ]
+        figures = await self.peers.risk_metrics_with_account(user_id, bot_id, quote, marks)
+        return _scope_metrics(snap, bot_id, figures)
 
     async def evaluate(
         self, user_id: str, bot_id: str, exchange: str, symbol: str, snap: Snapshot | None = None
@@ -220,12 +229,7 @@ class Breaker:
             if figures is None or snap is None:
                 await self.evaluate(user_id, bot_id, exchange, symbol, snap)
                 return
-            account, bot = figures
-            measured = [
-                ScopeMetrics("", to_metrics(account, snap.account_errors)),
-                ScopeMetrics(bot_id, to_metrics(bot, snap.bot_errors)),
-            ]
-            await self.judge(user_id, bot_id, snap, measured)
+            await self.judge(user_id, bot_id, snap, _scope_metrics(snap, bot_id, figures))
         except AppError as exc:
             log_event(log, "breaker_after_fill_failed", logging.WARNING, user_id=user_id,
                       bot_id=bot_id, error=exc.message)  # fmt: skip

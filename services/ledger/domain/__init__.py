@@ -1,12 +1,13 @@
 """Pure domain logic of the ledger: money, FIFO lots, figures, buckets, the hash chain."""
 
-from .buckets import PERIODS, Bucket, Countdown, add_fill, bucket_start, countdown
+from .buckets import PERIODS, Bucket, Countdown, add_fill, bucket_start, bucket_starts, countdown
 from .chain import GENESIS, canonical, entry_hash, verify_chain
 from .fifo import SHARE_EXPONENT, FillIn, FillOutcome, Lot, Position, apply_fill
 from .figures import (
     Figures,
     apply_fill_outcome,
     apply_funding,
+    as_utc,
     reset_risk,
     roll_day,
     unrealized_pnl,
@@ -30,7 +31,9 @@ __all__ = [
     "apply_fill",
     "apply_fill_outcome",
     "apply_funding",
+    "as_utc",
     "bucket_start",
+    "bucket_starts",
     "canonical",
     "countdown",
     "entry_hash",

@@ -6,11 +6,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal, localcontext
+from functools import lru_cache
 
 from .fifo import FillOutcome
 from .money import CTX, DomainError
 
-__all__ = ["PERIODS", "Bucket", "Countdown", "add_fill", "bucket_start", "countdown"]
+__all__ = [
+    "PERIODS",
+    "Bucket",
+    "Countdown",
+    "add_fill",
+    "bucket_start",
+    "bucket_starts",
+    "countdown",
+]
 
 PERIODS = ("daily", "weekly", "monthly")
 ZERO = Decimal(0)
@@ -42,6 +51,19 @@ def bucket_start(ts: datetime, period: str) -> datetime:
     if period == "weekly":
         return day - timedelta(days=day.weekday())  # weekday(): Monday == 0
     return day.replace(day=1)
+
+
+def bucket_starts(ts: datetime) -> tuple[tuple[str, datetime], ...]:
+    """(period, start) of the daily, weekly and monthly buckets holding ts, memoised per UTC
+    day (every entry asks; a ledger's entries fall on few days)."""
+    day = _aware_utc(ts, "ts")
+    return _starts_of(day.year, day.month, day.day)
+
+
+@lru_cache(maxsize=4096)
+def _starts_of(year: int, month: int, day: int) -> tuple[tuple[str, datetime], ...]:
+    midnight = datetime(year, month, day, tzinfo=UTC)
+    return tuple((p, bucket_start(midnight, p)) for p in PERIODS)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ __all__ = [
     "Figures",
     "apply_fill_outcome",
     "apply_funding",
+    "as_utc",
     "reset_risk",
     "roll_day",
     "unrealized_pnl",
@@ -39,7 +40,10 @@ _INTS = ("trades", "winning_trades", "losing_trades", "consecutive_losses", "ris
 _TIMES = ("first_trade_at", "day_start")
 
 
-def _utc(ts: datetime, field: str) -> datetime:
+def as_utc(ts: datetime, field: str) -> datetime:
+    """ts in UTC; DomainError(field) when it is naive."""
+    if ts.tzinfo is UTC:
+        return ts
     if not isinstance(ts, datetime):
         raise TypeError(f"{field} must be a datetime")
     if ts.tzinfo is None or ts.utcoffset() is None:
@@ -99,7 +103,7 @@ class Figures:
         data.update({name: getattr(self, name) for name in _INTS})
         for name in _TIMES:
             value = getattr(self, name)
-            data[name] = None if value is None else _utc(value, name).isoformat()
+            data[name] = None if value is None else as_utc(value, name).isoformat()
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     @classmethod
@@ -114,7 +118,7 @@ class Figures:
                 values[name] = value
             for name in _TIMES:
                 raw = data[name]
-                values[name] = None if raw is None else _utc(datetime.fromisoformat(raw), name)
+                values[name] = None if raw is None else as_utc(datetime.fromisoformat(raw), name)
         except (ValueError, KeyError, TypeError) as exc:
             raise DomainError("figures", f"malformed figures JSON: {exc}") from exc
         return cls(**values)  # type: ignore[arg-type]
@@ -171,7 +175,7 @@ def apply_funding(f: Figures, delta: Decimal) -> Figures:
 
 def apply_fill_outcome(f: Figures, outcome: FillOutcome, executed_at: datetime) -> Figures:
     """Add one fill's realized PnL, fee and (when it closed something) trade result."""
-    when = _utc(executed_at, "executed_at")
+    when = as_utc(executed_at, "executed_at")
     with localcontext(CTX):
         trades, wins, losses, streak, risk_streak = (
             f.trades,

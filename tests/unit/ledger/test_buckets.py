@@ -15,6 +15,7 @@ from services.ledger.domain import (
     add_fill,
     apply_fill,
     bucket_start,
+    bucket_starts,
     countdown,
 )
 
@@ -169,3 +170,23 @@ def test_target_reached():
 def test_countdown_refuses_a_non_finite_target():
     with pytest.raises(ValueError):
         countdown([(NOW, D("1"))], NOW, D("NaN"))
+
+
+def test_bucket_starts_follow_the_utc_day_whatever_the_offset():
+    """01:00 and 05:00 on 5 Jan 2026 at UTC+2 are 23:00 on Sunday 4 Jan and 03:00 on Monday
+    5 Jan in UTC: two days, and two ISO weeks (Monday 29 Dec 2025 and Monday 5 Jan 2026)."""
+    plus2 = timezone(timedelta(hours=2))
+    late_sunday = bucket_starts(datetime(2026, 1, 5, 1, tzinfo=plus2))
+    monday = bucket_starts(datetime(2026, 1, 5, 5, tzinfo=plus2))
+    assert late_sunday == (
+        ("daily", datetime(2026, 1, 4, tzinfo=UTC)),
+        ("weekly", datetime(2025, 12, 29, tzinfo=UTC)),
+        ("monthly", datetime(2026, 1, 1, tzinfo=UTC)),
+    )
+    assert monday == (
+        ("daily", datetime(2026, 1, 5, tzinfo=UTC)),
+        ("weekly", datetime(2026, 1, 5, tzinfo=UTC)),
+        ("monthly", datetime(2026, 1, 1, tzinfo=UTC)),
+    )
+    with pytest.raises(ValueError):
+        bucket_starts(datetime(2026, 1, 5))  # naive
