@@ -2,8 +2,11 @@
 
 auth, ledger, bots, orders and gateway run as real processes on PostgreSQL, each in a fresh
 schema dropped afterwards, with the trade limits and breaker thresholds raised out of the way.
-One user, a funded account, BENCH_ORDERS_BOTS RUNNING manual bots (default 8); market paper
-orders of 0.001 BTC/USDT on binance (simulated market data), buys and sells alternating.
+BENCH_ORDERS_USERS users (default 8), each with a funded account, and BENCH_ORDERS_BOTS RUNNING
+manual bots (default 8) shared out among them; market paper orders of 0.001 BTC/USDT on binance
+(simulated market data), buys and sells alternating. Under the default limits one user may
+place 10 orders per 10 s on an exchange, so orders/s in the hundreds are many users' orders;
+BENCH_ORDERS_USERS=1 is the case of one user's orders queueing on that user's rows.
 
 1. Baseline, same run: a bare gRPC unary echo whose handler does one INSERT and COMMIT
    (bench/echo_server.py, a process of its own): sequential p50/p99 and ops/s.
@@ -120,36 +123,40 @@ class Bench:
     table: Report
     meter: CpuMeter
     channels: dict[str, grpc.aio.Channel]
-    md: tuple
+    tokens: list[str]  # one per user
     calls: int
     clients: int
     seconds: int
 
-    async def setup(self, n_bots: int) -> list[str]:
+    async def setup(self, n_bots: int) -> list[load.Bot]:
+        """Every user funded; bot i is user i % users' (RUNNING, manual)."""
         ledger = ledger_pb2_grpc.LedgerServiceStub(self.channels["ledger"])
-        fund = lpb.LedgerEvent(
-            event_id="fund-1", type=lpb.LEDGER_EVENT_TYPE_FUNDING, amount="10000000",
-            currency="USDT",
-        )  # fmt: skip
-        await ledger.RecordEvent(lpb.RecordEventRequest(event=fund), metadata=self.md, timeout=10)
+        for token in self.tokens:
+            fund = lpb.LedgerEvent(
+                event_id="fund-1", type=lpb.LEDGER_EVENT_TYPE_FUNDING, amount="10000000",
+                currency="USDT",
+            )  # fmt: skip
+            md = load.Bot("", token).md
+            await ledger.RecordEvent(lpb.RecordEventRequest(event=fund), metadata=md, timeout=10)
         bots = bots_pb2_grpc.BotServiceStub(self.channels["bots"])
-        ids = []
+        out = []
         for i in range(n_bots):
+            md = load.Bot("", self.tokens[i % len(self.tokens)]).md
             spec = bpb.CreateBotRequest(
                 name=f"bench {i}", exchange=load.EXCHANGE, symbol=load.SYMBOL,
                 strategy="manual", allocated_capital="100000",
             )  # fmt: skip
-            bot = (await bots.CreateBot(spec, metadata=self.md, timeout=10)).bot
-            await bots.StartBot(bpb.StartBotRequest(id=bot.id), metadata=self.md, timeout=10)
-            ids.append(bot.id)
-        return ids
+            bot = (await bots.CreateBot(spec, metadata=md, timeout=10)).bot
+            await bots.StartBot(bpb.StartBotRequest(id=bot.id), metadata=md, timeout=10)
+            out.append(load.Bot(bot.id, self.tokens[i % len(self.tokens)]))
+        return out
 
     async def phase(
         self, label: str, call: load.Call, base: tuple[list[float], load.Load] | None = None
     ) -> tuple[list[float], load.Load]:
         """Warm-up, sequential latency, then throughput with its CPU use; adds three rows."""
-        await load.sequential(call, WARMUP)
-        seq = await load.sequential(call, self.calls)
+        await load.sequential(call, WARMUP, self.clients)
+        seq = await load.sequential(call, self.calls, self.clients)
         before = await asyncio.to_thread(self.meter.sample)
         ld = await load.concurrent(call, self.clients, self.seconds)
         cpu = CpuMeter.used(before, await asyncio.to_thread(self.meter.sample))
@@ -179,10 +186,10 @@ class Bench:
 
     async def gates(self, channel, orders: load.Orders, receiver: SpanReceiver) -> None:
         """The four gates' time from the spans of an orders process exporting them."""
-        call = load.direct_call(orders_pb2_grpc.OrderServiceStub(channel), self.md, orders)
-        await load.sequential(call, WARMUP)
+        call = load.direct_call(orders_pb2_grpc.OrderServiceStub(channel), orders)
+        await load.sequential(call, WARMUP, self.clients)
         orders.trace_ids.clear()
-        traced = await load.sequential(call, self.calls)
+        traced = await load.sequential(call, self.calls, self.clients)
         wanted = set(orders.trace_ids)
         deadline = time.monotonic() + 20
         while True:
@@ -207,17 +214,14 @@ class Bench:
         )
 
 
-async def _run(bench: Bench, gw_url: str, token: str, traced, receiver, n_bots: int) -> None:
+async def _run(bench: Bench, gw_url: str, traced, receiver, n_bots: int) -> None:
     ch = bench.channels
     orders = load.Orders(uuid.uuid4().hex[:8], await bench.setup(n_bots))
     base = await bench.phase("baseline echo + INSERT", load.echo_call(ch["echo"], PATH))
     stub = orders_pb2_grpc.OrderServiceStub(ch["orders"])
-    _, d = await bench.phase("orders direct gRPC", load.direct_call(stub, bench.md, orders), base)
+    _, d = await bench.phase("orders direct gRPC", load.direct_call(stub, orders), base)
     limits = httpx.Limits(max_connections=bench.clients, max_keepalive_connections=bench.clients)
-    headers = {"authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(
-        base_url=gw_url, headers=headers, limits=limits, timeout=load.TIMEOUT
-    ) as http:
+    async with httpx.AsyncClient(base_url=gw_url, limits=limits, timeout=load.TIMEOUT) as http:
         _, g = await bench.phase("orders via gateway", load.gateway_call(http, orders), base)
     errors = len(d.errors) + len(g.errors)
 
@@ -228,7 +232,9 @@ async def _run(bench: Bench, gw_url: str, token: str, traced, receiver, n_bots: 
     await bench.gates(ch["traced"], orders, receiver)
 
     ledger = ledger_pb2_grpc.LedgerServiceStub(ch["ledger"])
-    fills = await load.check_fills(stub, ledger, bench.md, orders.filled, wait=60)
+    fills = await load.check_fills(
+        stub, ledger, [load.Bot("", t).md for t in bench.tokens], orders.filled, wait=60
+    )
     note = "each FILLED order has its one fill in the ledger"
     if errors == 0:
         assert fills == len(orders.filled), (fills, len(orders.filled))
@@ -239,6 +245,7 @@ async def _run(bench: Bench, gw_url: str, token: str, traced, receiver, n_bots: 
 def run(table: Report) -> None:
     calls, clients = env_int("BENCH_ORDERS_CALLS", 500), env_int("BENCH_ORDERS_CLIENTS", 32)
     seconds, n_bots = env_int("BENCH_ORDERS_SECONDS", 10), env_int("BENCH_ORDERS_BOTS", 8)
+    n_users = min(env_int("BENCH_ORDERS_USERS", 8), n_bots)
     tag = uuid.uuid4().hex[:8]
     schemas = {n: f"bench_orders_{n}_{tag}" for n in (*SERVICES[:4], "echo")}
     apps = {n: f"bo_{n}_{tag}" for n in schemas}
@@ -247,7 +254,7 @@ def run(table: Report) -> None:
     procs = Processes(env)
     engine = sqlalchemy.create_engine(pg_url())
     print(f"orders: {', '.join(SERVICES)} on PostgreSQL, {calls} calls, {clients} in flight "
-          f"for {seconds} s, {n_bots} bots", flush=True)  # fmt: skip
+          f"for {seconds} s, {n_bots} bots of {n_users} users", flush=True)  # fmt: skip
     with SpanReceiver() as receiver:
         otlp = {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
                 "OTEL_BSP_SCHEDULE_DELAY": "200", "OTEL_BSP_MAX_QUEUE_SIZE": "200000"}  # fmt: skip
@@ -263,18 +270,17 @@ def run(table: Report) -> None:
             meter = CpuMeter(
                 engine, {**pids, "bench": os.getpid()}, {a: n for n, a in apps.items()}
             )
-            token, _ = issue_user_token(SECRET, f"bench-{tag}")
+            tokens = [issue_user_token(SECRET, f"bench-{tag}-{u}")[0] for u in range(n_users)]
             budget = 90 + 7 * seconds + 4 * (calls + WARMUP) * 0.1
 
             async def main() -> None:
                 names = ("ledger", "bots", "orders", "echo")
                 chans = {n: grpc.aio.insecure_channel(f"127.0.0.1:{ports[n]}") for n in names}
-                md = (("authorization", f"Bearer {token}"),)
-                bench = Bench(table, meter, chans, md, calls, clients, seconds)
+                bench = Bench(table, meter, chans, tokens, calls, clients, seconds)
                 gw_url = f"http://127.0.0.1:{ports['gateway']}"
                 try:
                     await asyncio.wait_for(
-                        _run(bench, gw_url, token, traced, receiver, n_bots), timeout=budget
+                        _run(bench, gw_url, traced, receiver, n_bots), timeout=budget
                     )
                 finally:
                     for c in chans.values():

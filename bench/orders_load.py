@@ -25,37 +25,48 @@ class NotFilled(Exception):
     """An order answered with another state than FILLED (or an HTTP error)."""
 
 
+@dataclass(frozen=True)
+class Bot:
+    id: str
+    token: str  # its user's
+
+    @property
+    def md(self) -> tuple:
+        return (("authorization", f"Bearer {self.token}"),)
+
+
 @dataclass
 class Orders:
-    """Order requests: client slot k trades on bot k % len(bots), alternating buy and sell, so
-    every bot's position stays within a few lots; every idempotency key is unique."""
+    """Order requests: client slot k trades on bot k % len(bots) (the bots of several users),
+    alternating buy and sell, so every bot's position stays within a few lots; every
+    idempotency key is unique."""
 
     run_id: str
-    bots: list[str]
+    bots: list[Bot]
     filled: set[str] = field(default_factory=set)  # order ids answered FILLED
     trace_ids: list[str] = field(default_factory=list)
     _counts: dict[int, int] = field(default_factory=lambda: defaultdict(int))
 
-    def next(self, slot: int) -> tuple[str, str, int]:
+    def next(self, slot: int) -> tuple[str, Bot, int]:
         i = self._counts[slot]
         self._counts[slot] += 1
         side = tpb.SIDE_BUY if i % 2 == 0 else tpb.SIDE_SELL
         return f"{self.run_id}-{slot}-{i}", self.bots[slot % len(self.bots)], side
 
-    def request(self, slot: int) -> opb.SubmitOrderRequest:
+    def request(self, slot: int) -> tuple[opb.SubmitOrderRequest, Bot]:
         key, bot, side = self.next(slot)
         return opb.SubmitOrderRequest(
-            idempotency_key=key, bot_id=bot, exchange=EXCHANGE, symbol=SYMBOL, side=side,
+            idempotency_key=key, bot_id=bot.id, exchange=EXCHANGE, symbol=SYMBOL, side=side,
             type=tpb.ORDER_TYPE_MARKET, amount=AMOUNT, expected_edge_bps=EDGE_BPS,
-        )  # fmt: skip
+        ), bot  # fmt: skip
 
-    def body(self, slot: int) -> tuple[str, dict]:
+    def body(self, slot: int) -> tuple[str, dict, Bot]:
         key, bot, side = self.next(slot)
         return key, {
-            "botId": bot, "exchange": EXCHANGE, "symbol": SYMBOL,
+            "botId": bot.id, "exchange": EXCHANGE, "symbol": SYMBOL,
             "side": tpb.Side.Name(side), "type": "ORDER_TYPE_MARKET", "amount": AMOUNT,
             "expectedEdgeBps": EDGE_BPS,
-        }  # fmt: skip
+        }, bot  # fmt: skip
 
     def answered(self, order_id: str, state: str, trace_id: str, detail: str) -> None:
         if state != "ORDER_STATE_FILLED":
@@ -64,9 +75,10 @@ class Orders:
         self.trace_ids.append(trace_id)
 
 
-def direct_call(stub, md, orders: Orders) -> Call:
+def direct_call(stub, orders: Orders) -> Call:
     async def call(slot: int) -> None:
-        r = await stub.SubmitOrder(orders.request(slot), metadata=md, timeout=TIMEOUT)
+        req, bot = orders.request(slot)
+        r = await stub.SubmitOrder(req, metadata=bot.md, timeout=TIMEOUT)
         o = r.order
         orders.answered(o.id, opb.OrderState.Name(o.state), o.trace_id, str(o.rejection))
 
@@ -75,8 +87,9 @@ def direct_call(stub, md, orders: Orders) -> Call:
 
 def gateway_call(http: httpx.AsyncClient, orders: Orders) -> Call:
     async def call(slot: int) -> None:
-        key, body = orders.body(slot)
-        r = await http.post("/api/orders/submit", json=body, headers={"Idempotency-Key": key})
+        key, body, bot = orders.body(slot)
+        headers = {"Idempotency-Key": key, "authorization": f"Bearer {bot.token}"}
+        r = await http.post("/api/orders/submit", json=body, headers=headers)
         if r.status_code != 200:
             raise NotFilled(f"HTTP {r.status_code}: {r.text[:300]}")
         o = r.json()
@@ -94,11 +107,12 @@ def echo_call(channel: grpc.aio.Channel, path: str) -> Call:
     return call
 
 
-async def sequential(call: Call, n: int) -> list[float]:
+async def sequential(call: Call, n: int, slots: int = 1) -> list[float]:
+    """``n`` calls one after the other, taking turns over the first ``slots`` client slots."""
     samples = []
-    for _ in range(n):
+    for i in range(n):
         t = time.perf_counter()
-        await call(0)
+        await call(i % slots)
         samples.append(time.perf_counter() - t)
     return samples
 
@@ -146,11 +160,19 @@ async def _pages(fetch) -> list:
             return items
 
 
-async def check_fills(orders_stub, ledger_stub, md, answered: set[str], wait: float) -> int:
-    """Every order the orders service holds as FILLED has exactly one fill in the ledger, and
-    every FILLED answer the benchmark got is among them (waiting up to ``wait`` seconds for the
-    outbox). Returns the number of fills."""
+async def check_fills(orders_stub, ledger_stub, mds, answered: set[str], wait: float) -> int:
+    """Every order the orders service holds as FILLED for the users of ``mds`` has exactly one
+    fill in the ledger, and every FILLED answer the benchmark got is among them (waiting up to
+    ``wait`` seconds for the outbox). Returns the number of fills."""
+    filled: set[str] = set()
+    for md in mds:
+        filled |= await _check_user(orders_stub, ledger_stub, md, wait)
+    missing = answered - filled
+    assert not missing, f"{len(missing)} orders answered FILLED are not FILLED: {list(missing)[:3]}"
+    return len(filled)
 
+
+async def _check_user(orders_stub, ledger_stub, md, wait: float) -> set[str]:
     def list_orders(token):
         req = opb.ListOrdersRequest(state=opb.ORDER_STATE_FILLED, page_size=1000, page_token=token)
         return orders_stub.ListOrders(req, metadata=md, timeout=30)
@@ -166,9 +188,7 @@ async def check_fills(orders_stub, ledger_stub, md, answered: set[str], wait: fl
         if sorted(fills) == sorted(filled) or time.monotonic() > deadline:
             break
         await asyncio.sleep(0.5)
-    missing = answered - filled
-    assert not missing, f"{len(missing)} orders answered FILLED are not FILLED: {list(missing)[:3]}"
     lost = filled - set(fills)
     assert not lost, f"{len(lost)} FILLED orders have no fill in the ledger: {list(lost)[:3]}"
     assert len(fills) == len(set(fills)) == len(filled), (len(fills), len(set(fills)), len(filled))
-    return len(fills)
+    return filled

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+import weakref
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -32,7 +33,8 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InvalidRequestError, StatementError
+from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
 from services.common.logs import log_event
@@ -255,3 +257,106 @@ def _postgres_events(engine: Engine, schema: str) -> None:
         cur.execute(f'SET search_path TO "{schema}"')
         cur.close()
         dbapi_connection.autocommit = autocommit
+
+
+# --- statements sent together -----------------------------------------------------------------
+
+_TRACERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> tracer
+_COMPILED: dict[int, tuple] = {}  # id(statement) -> (statement, compiled, bind processors)
+
+
+def trace_batches(engine: Engine, tracer) -> None:
+    """Give each ``run_together`` batch on this engine a database span (SQLAlchemy's
+    instrumentation, which spans every other statement, does not see them)."""
+    _TRACERS[engine] = tracer
+
+
+def run_together(
+    conn: Connection,
+    steps: Sequence[tuple[Executable, Mapping[str, object]]],
+    commit: bool = False,
+) -> list[list[tuple]]:
+    """Run statements one after the other in the connection's transaction and return each
+    one's rows, as tuples. PostgreSQL: they are sent together in psycopg's pipeline mode, one
+    round trip for all, each still run after the one before has finished (a statement after a
+    lock sees what the lock holder committed); their values go through the bound columns'
+    types, their results come back as the driver gives them (use it for counts, keys and
+    text). SQLite: one by one. A failure raises as SQLAlchemy's own errors do (DBAPIError, the
+    connection invalidated if it was lost), and the caller's transaction is to be rolled back.
+    Statements with expanding (IN) parameters are not taken. ``commit``: the transaction is
+    committed after them, in the same round trip on PostgreSQL."""
+    if conn.dialect.name != "postgresql":
+        out = []
+        for q, p in steps:
+            result = conn.execute(q, dict(p))
+            out.append([tuple(r) for r in result] if result.returns_rows else [])
+        if commit:
+            conn.commit()
+        return out
+    prepared = [_bind(conn, q, p) for q, p in steps]
+    tracer = _TRACERS.get(conn.engine)
+    if tracer is None:
+        return _pipeline(conn, prepared, commit)
+    from opentelemetry import trace  # only when spans are exported
+
+    with tracer.start_as_current_span(
+        f"PIPELINE {len(prepared)} postgres", kind=trace.SpanKind.CLIENT
+    ) as span:
+        span.set_attribute("db.system", "postgresql")
+        span.set_attribute("db.statement", ";\n".join(sql for sql, _ in prepared))
+        return _pipeline(conn, prepared, commit)
+
+
+def _bind(conn: Connection, q: Executable, params: Mapping[str, object]) -> tuple[str, dict]:
+    """The statement's SQL (compiled once) and its parameters through the columns' types."""
+    hit = _COMPILED.get(id(q))
+    if hit is None or hit[0] is not q:
+        compiled = q.compile(dialect=conn.dialect)
+        if "POSTCOMPILE" in compiled.string:
+            raise ValueError("run_together takes no expanding (IN) parameters")
+        procs = {
+            name: bp.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+            for bp, name in compiled.bind_names.items()
+        }
+        hit = _COMPILED[id(q)] = (q, compiled, procs)
+    _, compiled, procs = hit
+    try:
+        values = compiled.construct_params(dict(params))  # with the statement's own literals
+        return compiled.string, {
+            name: proc(values[name]) if proc is not None else values[name]
+            for name, proc in procs.items()
+        }
+    except (TypeError, ValueError, InvalidRequestError) as exc:  # as SQLAlchemy: a value missing
+        # or one the column's type refuses
+        raise StatementError(str(exc), compiled.string, dict(params), exc) from exc
+
+
+def _pipeline(
+    conn: Connection, prepared: list[tuple[str, dict]], commit: bool
+) -> list[list[tuple]]:
+    raw = conn.connection.driver_connection
+    dbapi = conn.dialect.loaded_dbapi
+    cursors = []
+    try:
+        with raw.pipeline():
+            for sql, params in prepared:
+                cur = raw.cursor()
+                cur.execute(sql, params)
+                cursors.append(cur)
+            if commit:
+                raw.commit()  # queued behind them: one round trip for all
+        out = [cur.fetchall() if cur.description is not None else [] for cur in cursors]
+    except dbapi.Error as exc:
+        lost = conn.dialect.is_disconnect(exc, raw, None)
+        if lost:
+            conn.invalidate(exc)
+        raise DBAPIError.instance(
+            ";\n".join(sql for sql, _ in prepared), None, exc, dbapi.Error,
+            connection_invalidated=lost, dialect=conn.dialect,
+        ) from exc  # fmt: skip
+    finally:
+        for cur in cursors:
+            cur.close()
+    if commit:
+        conn.commit()  # SQLAlchemy's side of it: the driver has nothing left to send
+    return out

@@ -87,4 +87,7 @@ def instrument_engine(engine, provider: TracerProvider) -> None:
         return
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
+    from services.common.db import trace_batches
+
     SQLAlchemyInstrumentor().instrument(engine=engine, tracer_provider=provider)
+    trace_batches(engine, provider.get_tracer("amarktai.db"))

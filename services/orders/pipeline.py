@@ -93,30 +93,26 @@ class OrderPipeline:
     async def submit(self, user_id: str, req: OrderRequest) -> OrderOut:
         ctx = trace.get_current_span().get_span_context()
         trace_id = format(ctx.trace_id, "032x") if ctx.is_valid else ""
-        bot = await self.peers.get_bot(user_id, req.bot_id)
-        if bot.exchange and req.exchange != bot.exchange:
-            raise invalid("exchange", f"must be the bot's exchange {bot.exchange!r}")
-        if bot.symbol and req.symbol != bot.symbol:
-            raise invalid("symbol", f"must be the bot's symbol {bot.symbol!r}")
-        costs = self.prices.costs(req.exchange, req.symbol)  # an unknown exchange is bad input
-        order_id = str(uuid.uuid4())
-        # Gate D's figures are read for this order from now on, beside gates A to C (they
-        # are the breaker's state and the ledger's figures before this order executes): D
-        # then waits only for what is left of that read.
-        prefetch = None
-        if req.reduce_only or bot.state == "RUNNING":  # else gate A refuses it at once
-            prefetch = asyncio.create_task(
-                self.breaker.prefetch(
-                    user_id, req.bot_id, req.exchange, req.symbol, req.reduce_only
-                )
-            )
+        # Gate D's figures are read for this order from its arrival, beside the bot check and
+        # gates A to C (they are the breaker's state and the ledger's figures before this
+        # order executes): D then waits only for what is left of that read. Nothing read is
+        # used or shown unless the bot is the caller's and the order gets to gate D.
+        prefetch = asyncio.create_task(
+            self.breaker.prefetch(user_id, req.bot_id, req.exchange, req.symbol, req.reduce_only)
+        )
         try:
+            bot = await self.peers.get_bot(user_id, req.bot_id)
+            if bot.exchange and req.exchange != bot.exchange:
+                raise invalid("exchange", f"must be the bot's exchange {bot.exchange!r}")
+            if bot.symbol and req.symbol != bot.symbol:
+                raise invalid("symbol", f"must be the bot's symbol {bot.symbol!r}")
+            costs = self.prices.costs(req.exchange, req.symbol)  # an unknown exchange: bad input
+            order_id = str(uuid.uuid4())
             return await self._submit(user_id, req, bot, costs, order_id, trace_id, prefetch)
-        finally:
-            if prefetch is not None:  # not needed (a replay, a refusal) or done already
-                prefetch.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await prefetch
+        finally:  # not needed (a replay, a refusal, bad input) or done already
+            prefetch.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await prefetch
 
     async def _submit(self, user_id, req, bot, costs, order_id, trace_id, prefetch) -> OrderOut:
         # --- gates A, B, C: one write transaction, a span each ------------------------------
@@ -246,15 +242,20 @@ class OrderPipeline:
         """Gates A, B and C in one write transaction. A: claim the key, or find the unexpired
         claim holding it (a replay: nothing else is checked); a new claim's preconditions are
         checked before anything is stored, and a failed one rolls the claim back. B: fee
-        coverage. C: the limiter's counts under the user's lock row, and the slot. The order
-        is stored once, as RECEIVED holding its slot, or REJECTED by B or C. A Front with no
-        claim and no decisions: a claim holding the key expired meanwhile; retry."""
+        coverage. C: the limiter's counts under the user's lock row, and the slot. The claim,
+        the lock and the counts are sent together (gate A's span holds that round trip, gate
+        C's its decision, the slot and the commit). The order is stored once, as RECEIVED
+        holding its slot, or REJECTED by B or C. A Front with no claim and no decisions: a
+        claim holding the key expired meanwhile; retry."""
         now = self.clock()
         fp = req.fingerprint()
         with self.db.write() as conn:
-            if not store.take_claim(
-                conn, user_id, req.idempotency_key, order_id, fp, now, self.ttl
-            ):
+            # the claim, the limiter's lock and its counts go in one round trip (PostgreSQL)
+            claimed, usage = store.claim_and_count(
+                conn, user_id, req.idempotency_key, order_id, fp, now, self.ttl, req.bot_id,
+                req.exchange, self.limits,
+            )  # fmt: skip
+            if not claimed:
                 return Front(claim=store.find_claim(conn, user_id, req.idempotency_key, now))
             self._preconditions(conn, user_id, req, bot.state)
             a = GateDecision(
@@ -300,19 +301,16 @@ class OrderPipeline:
             with self.tracer.start_as_current_span("gate.trade_limit", context=parent) as span:
                 span.set_attribute("gate", str(Gate.TRADE_LIMIT))
                 span.set_attribute("order.id", order_id)
-                store.lock_user(conn, user_id)
-                usage = store.limiter_usage(
-                    conn, user_id, req.bot_id, req.exchange, now, self.limits
-                )
                 c = limiter.decide(self.limits, usage, now)
                 _attrs(span, c)
                 decisions.append(c)
-                if c.passed:
+                if c.passed:  # the slot is taken (or the refusal stored) inside C's span
                     gates = json.dumps([x.to_json() for x in decisions])
-                    store.insert_order_with_slot(conn, {**row, "gates": gates, "limit_at": now})
+                    row = {**row, "gates": gates, "limit_at": now}
+                    store.insert_order_with_slot(conn, row, commit=True)
                 else:
                     store.insert_order(conn, {**row, **_rejected(decisions, c)})
-                conn.commit()  # the slot is taken (or the refusal stored) inside C's span
+                    conn.commit()
         return Front(decisions=decisions, slot_at=now if c.passed else None)
 
     async def _replay(self, span, user_id: str, req: OrderRequest, claim) -> OrderOut:
@@ -364,10 +362,6 @@ class OrderPipeline:
                 store.give_back_slot(conn, user_id, req.bot_id, slot_at)
 
     async def _breaker(self, user_id: str, req: OrderRequest, prefetch) -> GateDecision:
-        if prefetch is None:  # (not reached: an order gets here only with its prefetch)
-            prefetch = self.breaker.prefetch(
-                user_id, req.bot_id, req.exchange, req.symbol, req.reduce_only
-            )
         snap, measured = await prefetch
         views = snap.views
         figures: dict[str, str] = {}

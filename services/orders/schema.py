@@ -87,7 +87,6 @@ orders = Table(
     Column("submitted_at", UtcDateTime),
     Column("last_attempt_at", UtcDateTime),
     Index("orders_user_created", "user_id", "created_at", "id"),
-    Index("orders_user_bot_limit", "user_id", "bot_id", "limit_at"),
     Index("orders_user_exchange_limit", "user_id", "exchange", "limit_at"),
     # gate C's counts: one range over the user's counted orders, read from the index alone
     Index("orders_user_limit", "user_id", "limit_at", "bot_id", "exchange"),
@@ -279,4 +278,10 @@ def _v5(conn: Connection) -> None:
         conn.execute(limiter_days.insert(), rows)
 
 
-MIGRATIONS = [_v1, _v2, _v3, _v4, _v5]
+def _v6(conn: Connection) -> None:
+    """The per-bot index over the slots goes: the day counts are limiter_days' since _v5, and
+    each index is written again on every change of an order's state."""
+    conn.exec_driver_sql("DROP INDEX IF EXISTS orders_user_bot_limit")
+
+
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6]

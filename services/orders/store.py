@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from services.common.db import run_together
 from services.orders.domain.limiter import Limits, Usage, day_start, window_start
 from services.orders.schema import (
     fills,
@@ -95,20 +96,7 @@ def find_claim(conn: Connection, user_id: str, key: str, now: datetime) -> Row |
     return conn.execute(q).first()
 
 
-def take_claim(
-    conn: Connection,
-    user_id: str,
-    key: str,
-    order_id: str,
-    fingerprint: str,
-    now: datetime,
-    ttl: timedelta,
-) -> bool:
-    """Claim the key for this order: True unless an unexpired claim holds it."""
-    values = {"order_id": order_id, "fingerprint": fingerprint, "expires_at": now + ttl}
-    done = conn.execute(_TAKE_CLAIM, {"user_id": user_id, "idempotency_key": key, **values}).first()
-    if done is not None:  # (rowcount is not reliable for ON CONFLICT with psycopg)
-        return True
+def _take_expired_claim(conn: Connection, user_id: str, key: str, values: dict, now) -> bool:
     expired = conn.execute(
         idempotency_claims.update()
         .where(
@@ -119,6 +107,37 @@ def take_claim(
         .values(**values)
     )
     return expired.rowcount == 1
+
+
+def claim_and_count(
+    conn: Connection,
+    user_id: str,
+    key: str,
+    order_id: str,
+    fingerprint: str,
+    now: datetime,
+    ttl: timedelta,
+    bot_id: str,
+    exchange: str,
+    limits: Limits,
+) -> tuple[bool, Usage]:
+    """Claim the key for this order (unless an unexpired claim holds it), then lock_user and
+    limiter_usage, sent together (one round trip on PostgreSQL, each statement run after the
+    one before, the counts under the lock): whether the key is this order's now, and the
+    limiter's counts. The lock and the counts are taken even when the key is not claimed (a
+    replay then finds its claim; nothing is counted). An expired claim is taken over."""
+    values = {"order_id": order_id, "fingerprint": fingerprint, "expires_at": now + ttl}
+    params = _usage_params(user_id, bot_id, exchange, now, limits)
+    claimed, _, (counts,) = run_together(
+        conn,
+        [
+            (_TAKE_CLAIM, {"user_id": user_id, "idempotency_key": key, **values}),
+            (_LOCK_USER, {"user_id": user_id, "taken": 0}),
+            (_USAGE, params),
+        ],
+    )
+    ours = bool(claimed) or _take_expired_claim(conn, user_id, key, values, now)
+    return ours, _usage(conn, counts, params, limits)
 
 
 # --- orders ----------------------------------------------------------------------------------
@@ -214,29 +233,40 @@ def limiter_usage(
     """The bot's and the user's day counts (one row each) and the burst window's count (a
     small indexed range of the user's orders on the exchange), in one statement; the window's
     oldest times only when it is full."""
-    today, ws = day_start(now), window_start(now, limits)
-    params = {"user_id": user_id, "bot_id": bot_id, "exchange": exchange, "day": today,
-              "window": ws}  # fmt: skip
-    bot_today, user_today, burst = conn.execute(_USAGE, params).one()
+    params = _usage_params(user_id, bot_id, exchange, now, limits)
+    return _usage(conn, conn.execute(_USAGE, params).one(), params, limits)
+
+
+def _usage_params(user_id: str, bot_id: str, exchange: str, now: datetime, limits: Limits):
+    return {"user_id": user_id, "bot_id": bot_id, "exchange": exchange, "day": day_start(now),
+            "window": window_start(now, limits)}  # fmt: skip
+
+
+def _usage(conn: Connection, counts, params: dict, limits: Limits) -> Usage:
+    bot_today, user_today, burst = counts
     times: tuple[datetime, ...] = ()
     if burst >= limits.burst_orders:  # the retry time is read from them only then
         times = tuple(conn.execute(_BURST_TIMES, {**params, "limit": BURST_TIMES}).scalars())
     return Usage(int(bot_today), int(user_today), int(burst), times)
 
 
-def insert_order_with_slot(conn: Connection, values: dict) -> None:
+def insert_order_with_slot(conn: Connection, values: dict, commit: bool = False) -> None:
     """Store an order that takes a limiter slot at its ``limit_at``, and count the slot in the
     user's and the bot's day (under the user's lock). One statement on PostgreSQL (the counts'
-    upsert in a WITH clause, which always runs to completion), two on SQLite."""
+    upsert in a WITH clause, which always runs to completion), two on SQLite. ``commit``: the
+    transaction is committed with it (one round trip on PostgreSQL)."""
     if not values["bot_id"]:
         raise ValueError("a slot needs its bot")
     slot = {"slot_user_id": values["user_id"], "slot_bot_id": values["bot_id"],
             "slot_day": day_start(values["limit_at"])}  # fmt: skip
     if conn.dialect.name == "postgresql":
-        conn.execute(_INSERT_ORDER_WITH_SLOT, {**dict.fromkeys(_ORDER_COLUMNS), **values, **slot})
+        params = {**dict.fromkeys(_ORDER_COLUMNS), **values, **slot}
+        run_together(conn, [(_INSERT_ORDER_WITH_SLOT, params)], commit=commit)
         return
     conn.execute(_INSERT_ORDER, values)
     conn.execute(_TAKE_SLOT, slot)
+    if commit:
+        conn.commit()
 
 
 def give_back_slot(conn: Connection, user_id: str, bot_id: str, at: datetime) -> None:

@@ -1,5 +1,5 @@
 """Migrations 2 to 5 add the live orders' lease columns, gate C's index, the markets table and
-the limiter's day counts to an older database."""
+the limiter's day counts to an older database; 6 drops the per-bot slot index."""
 
 from __future__ import annotations
 
@@ -28,6 +28,23 @@ def test_gate_c_index_is_added_to_an_older_database(fresh_db):
     with fresh_db.read() as conn:
         names = {i["name"] for i in inspect(conn).get_indexes("orders")}
     assert "orders_user_limit" in names
+
+
+def test_the_per_bot_slot_index_is_dropped_from_an_older_database(fresh_db):
+    def with_the_index(conn: Connection) -> None:
+        _v1_as_it_was(conn)
+        conn.exec_driver_sql(
+            "CREATE INDEX orders_user_bot_limit ON orders (user_id, bot_id, limit_at)"
+        )
+
+    fresh_db.migrate([with_the_index])
+    with fresh_db.read() as conn:
+        assert "orders_user_bot_limit" in {i["name"] for i in inspect(conn).get_indexes("orders")}
+    fresh_db.migrate(MIGRATIONS)
+    with fresh_db.read() as conn:
+        names = {i["name"] for i in inspect(conn).get_indexes("orders")}
+    assert "orders_user_bot_limit" not in names
+    assert "orders_user_exchange_limit" not in names  # (_v1_as_it_was made none; nor did 2-6)
 
 
 def test_markets_are_filled_from_the_fills_of_an_older_database(fresh_db):

@@ -1,0 +1,122 @@
+"""db.run_together: statements run one after the other in the caller's transaction (sent
+together in psycopg's pipeline mode on PostgreSQL, one by one on SQLite), with the columns'
+types applied to their values, and failures raised as SQLAlchemy's errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Column, MetaData, String, Table, bindparam, func, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
+
+from services.common.db import Database, Money, UtcDateTime, run_together
+
+meta = MetaData()
+t = Table(
+    "t",
+    meta,
+    Column("k", String(20), primary_key=True),
+    Column("amount", Money),
+    Column("at", UtcDateTime),
+)
+INSERT = t.insert()
+COUNT = select(func.count()).select_from(t).where(t.c.k.like(bindparam("prefix")))
+SUM_OF = select(t.c.amount, t.c.at).where(t.c.k == bindparam("k"))
+
+
+def _migrated(db: Database) -> Database:
+    db.migrate([meta.create_all])
+    return db
+
+
+def _count(db: Database) -> int:
+    with db.read() as conn:
+        return conn.execute(select(func.count()).select_from(t)).scalar_one()
+
+
+def test_each_statement_sees_the_ones_before_and_commit_keeps_them(fresh_db):
+    db = _migrated(fresh_db)
+    at = datetime(2026, 12, 1, 9, 30, tzinfo=timezone(timedelta(hours=2)))  # 07:30 UTC
+    with db.write() as conn:
+        out = run_together(
+            conn,
+            [
+                (INSERT, {"k": "a1", "amount": Decimal("0.10"), "at": at}),
+                (INSERT, {"k": "a2", "amount": Decimal("2.5"), "at": at}),
+                (COUNT, {"prefix": "a%"}),
+            ],
+            commit=True,
+        )
+    assert out == [[], [], [(2,)]]  # the count ran after both inserts
+    assert _count(db) == 2
+    with db.read() as conn:  # the values went through Money and UtcDateTime
+        amount, stored_at = conn.execute(SUM_OF, {"k": "a1"}).one()
+    assert amount == Decimal("0.10")
+    assert stored_at == datetime(2026, 12, 1, 7, 30, tzinfo=UTC)
+
+
+def test_without_commit_they_belong_to_the_callers_transaction(fresh_db):
+    db = _migrated(fresh_db)
+    with pytest.raises(RuntimeError), db.write() as conn:
+        run_together(conn, [(INSERT, {"k": "b1", "amount": Decimal(1), "at": None})])
+        assert conn.execute(COUNT, {"prefix": "b%"}).scalar_one() == 1  # same transaction
+        raise RuntimeError("the caller fails: everything is rolled back")
+    assert _count(db) == 0
+
+
+def test_a_failing_statement_raises_sqlalchemys_error_and_keeps_nothing(fresh_db):
+    db = _migrated(fresh_db)
+    with db.write() as conn:
+        conn.execute(INSERT, {"k": "c1", "amount": Decimal(1), "at": None})
+    with pytest.raises(IntegrityError), db.write() as conn:
+        run_together(
+            conn,
+            [
+                (INSERT, {"k": "c2", "amount": Decimal(2), "at": None}),
+                (INSERT, {"k": "c1", "amount": Decimal(3), "at": None}),  # the key is taken
+            ],
+            commit=True,
+        )
+    with db.read() as conn:
+        assert [r.k for r in conn.execute(select(t.c.k))] == ["c1"]
+    with db.write() as conn:  # the pool's connections still work
+        run_together(conn, [(INSERT, {"k": "c3", "amount": Decimal(4), "at": None})])
+    assert _count(db) == 2
+
+
+def test_bad_values_are_refused_before_anything_is_sent(fresh_db):
+    db = _migrated(fresh_db)
+    with pytest.raises(StatementError, match="Money takes Decimal"), db.write() as conn:
+        run_together(conn, [(INSERT, {"k": "d1", "amount": 0.1, "at": None})])
+    with pytest.raises(StatementError, match="naive datetime"), db.write() as conn:
+        run_together(conn, [(INSERT, {"k": "d2", "amount": None, "at": datetime(2026, 1, 1)})])
+    assert _count(db) == 0
+
+
+def test_a_missing_value_and_an_expanding_parameter_are_refused(fresh_db):
+    db = _migrated(fresh_db)
+    with pytest.raises(StatementError, match="prefix"), db.write() as conn:
+        run_together(conn, [(COUNT, {})])
+    if db.dialect == "postgresql":  # (SQLite runs the statement as conn.execute would)
+        in_keys = select(t.c.k).where(t.c.k.in_(bindparam("ks", expanding=True)))
+        with pytest.raises(ValueError, match="expanding"), db.write() as conn:
+            run_together(conn, [(in_keys, {"ks": ["a"]})])
+    with db.write() as conn:
+        assert run_together(conn, [(text("SELECT 1"), {})]) == [[(1,)]]
+
+
+def test_a_lost_connection_is_reported_and_replaced(fresh_db):
+    db = _migrated(fresh_db)
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite has no connection to lose")
+    with pytest.raises(DBAPIError) as caught, db.write() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with db.engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        run_together(conn, [(INSERT, {"k": "e1", "amount": Decimal(1), "at": None})])
+    assert caught.value.connection_invalidated  # so the services answer UNAVAILABLE
+    with db.write() as conn:  # the pool gives a new connection
+        run_together(conn, [(INSERT, {"k": "e2", "amount": Decimal(1), "at": None})])
+    assert _count(db) == 1
