@@ -216,7 +216,7 @@ class Outbox:
             raise ValueError(f"unknown outbox kind {kind!r}")
 
     def _delivered(self, row_id: int) -> None:
-        with self.db.write() as conn:
+        with self.db.single_write() as conn:
             conn.execute(
                 outbox.update()
                 .where(outbox.c.id == row_id, outbox.c.delivered_at.is_(None))
@@ -225,7 +225,7 @@ class Outbox:
 
     def _failed(self, row_id: int, attempts: int, error: str) -> None:
         at = self.wall_clock() + timedelta(seconds=backoff(attempts))
-        with self.db.write() as conn:
+        with self.db.single_write() as conn:
             conn.execute(
                 outbox.update()
                 .where(outbox.c.id == row_id, outbox.c.delivered_at.is_(None))

@@ -1,5 +1,6 @@
-"""Database.autocommit_read: statements without a transaction of their own on PostgreSQL (each
-its own snapshot, no BEGIN/COMMIT round trips); on SQLite a read transaction as read()."""
+"""Database.autocommit_read and single_write: statements without a transaction of their own on
+PostgreSQL (each its own snapshot, no BEGIN/COMMIT round trips); on SQLite a read transaction
+as read(), a write transaction as write()."""
 
 from __future__ import annotations
 
@@ -47,3 +48,15 @@ def test_a_pooled_connection_goes_back_to_transactions_after_it(fresh_db):
         pass
     with db.read() as conn:
         assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 0
+
+
+def test_single_write_commits_its_statement_by_itself(fresh_db):
+    db = _migrated(fresh_db)
+    with db.single_write() as conn:
+        conn.execute(text("INSERT INTO t (x) VALUES (7)"))
+        with db.read() as other:  # already committed, before the block ends
+            assert other.execute(text("SELECT count(*) FROM t WHERE x = 7")).scalar() == (
+                1 if db.dialect == "postgresql" else 0
+            )
+    with db.read() as conn:
+        assert conn.execute(text("SELECT count(*) FROM t WHERE x = 7")).scalar() == 1
