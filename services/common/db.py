@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 import weakref
+from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -184,6 +185,36 @@ class Database:
         with self.engine.connect() as conn:
             yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
+    def read_together(self, steps: Sequence[tuple[Executable, Mapping[str, object]]]) -> list:
+        """Reads from one snapshot, each statement's rows as ``run_together`` gives them.
+        PostgreSQL: a REPEATABLE READ, READ ONLY transaction opened, read and closed in one
+        round trip (psycopg's pipeline mode). SQLite: a read transaction (one snapshot too)."""
+        if self.is_sqlite:
+            with self.read() as conn:
+                return run_together(conn, steps)
+        with self.engine.connect() as conn:
+            return _send(
+                conn.execution_options(isolation_level="AUTOCOMMIT"), steps, wrap=_SNAPSHOT
+            )
+
+    @contextmanager
+    def write_starting(
+        self, steps: Sequence[tuple[Executable, Mapping[str, object]]]
+    ) -> Iterator[tuple[Connection, list]]:
+        """A write transaction, as ``write``, that starts with ``steps``: the connection and
+        their rows (as ``run_together`` gives them). PostgreSQL: BEGIN and the steps go in one
+        round trip (the connection is in autocommit mode at the driver, the transaction
+        opened by that BEGIN; everything in the block runs inside it, and it commits or rolls
+        back at the end of the block as any other). SQLite: ``write`` and run_together."""
+        if self.is_sqlite:
+            with self.write() as conn:
+                yield conn, run_together(conn, steps)
+            return
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            with conn.begin():  # its COMMIT or ROLLBACK ends the transaction BEGIN opened
+                yield conn, _send(conn, steps, wrap=_BEGUN)
+
     def migrate(self, migrations: Sequence[Migration]) -> None:
         """Create the schema and apply the migrations not yet applied, in order, once."""
         with self.write() as conn:
@@ -274,12 +305,14 @@ def _postgres_events(engine: Engine, schema: str) -> None:
 # --- statements sent together -----------------------------------------------------------------
 
 _TRACERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> tracer
-_COMPILED: dict[int, tuple] = {}  # id(statement) -> (statement, compiled, bind processors)
+_COMPILED: dict[int, _Compiled] = {}  # id(statement) -> its compiled form (PostgreSQL)
+_SNAPSHOT = ("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", "COMMIT")
+_BEGUN = ("BEGIN", None)  # the transaction goes on after the batch
 
 
 def trace_batches(engine: Engine, tracer) -> None:
-    """Give each ``run_together`` batch on this engine a database span (SQLAlchemy's
-    instrumentation, which spans every other statement, does not see them)."""
+    """Give each batch of statements sent together on this engine a database span
+    (SQLAlchemy's instrumentation, which spans every other statement, does not see them)."""
     _TRACERS[engine] = tracer
 
 
@@ -287,77 +320,138 @@ def run_together(
     conn: Connection,
     steps: Sequence[tuple[Executable, Mapping[str, object]]],
     commit: bool = False,
-) -> list[list[tuple]]:
+) -> list[list]:
     """Run statements one after the other in the connection's transaction and return each
-    one's rows, as tuples. PostgreSQL: they are sent together in psycopg's pipeline mode, one
+    one's rows (by position and by column name, the columns' types applied as by
+    ``conn.execute``). PostgreSQL: they are sent together in psycopg's pipeline mode, one
     round trip for all, each still run after the one before has finished (a statement after a
-    lock sees what the lock holder committed); their values go through the bound columns'
-    types, their results come back as the driver gives them (use it for counts, keys and
-    text). SQLite: one by one. A failure raises as SQLAlchemy's own errors do (DBAPIError, the
-    connection invalidated if it was lost), and the caller's transaction is to be rolled back.
-    Statements with expanding (IN) parameters are not taken. ``commit``: the transaction is
-    committed after them, in the same round trip on PostgreSQL."""
+    lock sees what the lock holder committed). SQLite: one by one. A failure raises as
+    SQLAlchemy's own errors do (DBAPIError, the connection invalidated if it was lost), and
+    the caller's transaction is to be rolled back. ``commit``: the transaction is committed
+    after them, in the same round trip on PostgreSQL."""
     if conn.dialect.name != "postgresql":
-        out = []
-        for q, p in steps:
-            result = conn.execute(q, dict(p))
-            out.append([tuple(r) for r in result] if result.returns_rows else [])
+        out = [_rows_of(conn.execute(q, dict(p))) for q, p in steps]
         if commit:
             conn.commit()
         return out
-    prepared = [_bind(conn, q, p) for q, p in steps]
+    return _send(conn, steps, commit=commit)
+
+
+def _rows_of(result) -> list:
+    return list(result) if result.returns_rows else []
+
+
+class _Compiled:
+    """A statement compiled for PostgreSQL once: its SQL, its parameters' processors, its
+    result columns' names and processors."""
+
+    def __init__(self, q: Executable, dialect) -> None:
+        self.q = q
+        self.compiled = q.compile(dialect=dialect)
+        self.expanding = "POSTCOMPILE" in self.compiled.string
+        self.binds = {
+            name: bp.type.dialect_impl(dialect).bind_processor(dialect)
+            for bp, name in self.compiled.bind_names.items()
+        }
+        cols = getattr(q, "selected_columns", None)
+        if cols is None:
+            cols = getattr(q, "exported_columns", None) or ()
+        self.dialect = dialect
+        self.types = [c.type.dialect_impl(dialect) for c in cols]
+        self.row = namedtuple("Row", [c.key for c in cols], rename=True) if cols else None
+        self.results: dict[tuple, list] = {}  # the result columns' type codes -> processors
+
+    def bind(self, params: Mapping[str, object]) -> tuple[str, dict]:
+        try:
+            if self.expanding:  # IN lists: the SQL depends on their lengths
+                state = self.compiled.construct_expanded_state(dict(params))
+                sql, values, extra = state.statement, state.parameters, state.processors
+            else:
+                sql, extra = self.compiled.string, {}
+                values = self.compiled.construct_params(dict(params))  # with its own literals
+            out = {}
+            for name, value in values.items():
+                proc = self.binds.get(name) or extra.get(name)
+                out[name] = proc(value) if proc is not None else value
+            return sql, out
+        except (TypeError, ValueError, InvalidRequestError) as exc:  # as SQLAlchemy: a value
+            # missing or one the column's type refuses
+            raise StatementError(str(exc), self.compiled.string, dict(params), exc) from exc
+
+    def rows(self, raw: list[tuple], codes: tuple) -> list:
+        if self.row is None:  # (a text() statement without its columns: as the driver gives)
+            return [tuple(r) for r in raw]
+        procs = self.results.get(codes)
+        if procs is None:
+            procs = self.results[codes] = [
+                t.result_processor(self.dialect, code)
+                for t, code in zip(self.types, codes, strict=True)
+            ]
+        return [
+            self.row(
+                *(v if p is None or v is None else p(v) for p, v in zip(procs, r, strict=True))
+            )
+            for r in raw
+        ]
+
+
+def _compiled(conn: Connection, q: Executable) -> _Compiled:
+    hit = _COMPILED.get(id(q))
+    if hit is None or hit.q is not q:
+        hit = _COMPILED[id(q)] = _Compiled(q, conn.dialect)
+    return hit
+
+
+def _send(
+    conn: Connection,
+    steps: Sequence[tuple[Executable, Mapping[str, object]]],
+    commit: bool = False,
+    wrap: tuple[str, str] | None = None,
+) -> list[list]:
+    """The steps in one pipeline (PostgreSQL); ``wrap``: the statements that open and close
+    it, on a connection in autocommit mode."""
+    made = [_compiled(conn, q) for q, _ in steps]
+    prepared = [c.bind(p) for c, (_, p) in zip(made, steps, strict=True)]
     tracer = _TRACERS.get(conn.engine)
     if tracer is None:
-        return _pipeline(conn, prepared, commit)
-    from opentelemetry import trace  # only when spans are exported
+        raws = _pipeline(conn, prepared, commit, wrap)
+    else:
+        from opentelemetry import trace  # only when spans are exported
 
-    with tracer.start_as_current_span(
-        f"PIPELINE {len(prepared)} postgres", kind=trace.SpanKind.CLIENT
-    ) as span:
-        span.set_attribute("db.system", "postgresql")
-        span.set_attribute("db.statement", ";\n".join(sql for sql, _ in prepared))
-        return _pipeline(conn, prepared, commit)
-
-
-def _bind(conn: Connection, q: Executable, params: Mapping[str, object]) -> tuple[str, dict]:
-    """The statement's SQL (compiled once) and its parameters through the columns' types."""
-    hit = _COMPILED.get(id(q))
-    if hit is None or hit[0] is not q:
-        compiled = q.compile(dialect=conn.dialect)
-        if "POSTCOMPILE" in compiled.string:
-            raise ValueError("run_together takes no expanding (IN) parameters")
-        procs = {
-            name: bp.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-            for bp, name in compiled.bind_names.items()
-        }
-        hit = _COMPILED[id(q)] = (q, compiled, procs)
-    _, compiled, procs = hit
-    try:
-        values = compiled.construct_params(dict(params))  # with the statement's own literals
-        return compiled.string, {
-            name: proc(values[name]) if proc is not None else values[name]
-            for name, proc in procs.items()
-        }
-    except (TypeError, ValueError, InvalidRequestError) as exc:  # as SQLAlchemy: a value missing
-        # or one the column's type refuses
-        raise StatementError(str(exc), compiled.string, dict(params), exc) from exc
+        with tracer.start_as_current_span(
+            f"PIPELINE {len(prepared)} postgres", kind=trace.SpanKind.CLIENT
+        ) as span:
+            span.set_attribute("db.system", "postgresql")
+            span.set_attribute("db.statement", ";\n".join(sql for sql, _ in prepared))
+            raws = _pipeline(conn, prepared, commit, wrap)
+    return [c.rows(raw, codes) for c, (raw, codes) in zip(made, raws, strict=True)]
 
 
 def _pipeline(
-    conn: Connection, prepared: list[tuple[str, dict]], commit: bool
-) -> list[list[tuple]]:
+    conn: Connection, prepared: list[tuple[str, dict]], commit: bool, wrap
+) -> list[tuple[list[tuple], tuple]]:
+    """Each statement's rows and its result columns' type codes."""
     raw = conn.connection.driver_connection
     dbapi = conn.dialect.loaded_dbapi
     cursors = []
     try:
         with raw.pipeline():
+            if wrap is not None and wrap[0]:
+                raw.cursor().execute(wrap[0])
             for sql, params in prepared:
                 cur = raw.cursor()
                 cur.execute(sql, params)
                 cursors.append(cur)
+            if wrap is not None and wrap[1]:
+                raw.cursor().execute(wrap[1])
             if commit:
                 raw.commit()  # queued behind them: one round trip for all
-        out = [cur.fetchall() if cur.description is not None else [] for cur in cursors]
+        out = [
+            (cur.fetchall(), tuple(d.type_code for d in cur.description))
+            if cur.description is not None
+            else ([], ())
+            for cur in cursors
+        ]
     except dbapi.Error as exc:
         lost = conn.dialect.is_disconnect(exc, raw, None)
         if lost:

@@ -248,10 +248,10 @@ class LedgerService:
     def risk_metrics_of(
         self, user_id: str, bot_ids: Sequence[str], currency: str, marks: dict[str, Decimal]
     ) -> list[RiskMetrics]:
-        """The figures of several scopes ("" for the account), read in one transaction."""
-        with self.db.read() as conn:
-            read = store.risk_reads(conn, user_id, [b or ACCOUNT for b in bot_ids], currency)
-        return self._risks(read, marks)
+        """The figures of several scopes ("" for the account), read from one snapshot."""
+        scopes = [b or ACCOUNT for b in bot_ids]
+        results = self.db.read_together(store.risk_steps(user_id, scopes, currency))
+        return self._risks(store.risk_reads_from(results, scopes, currency), marks)
 
     def _risks(self, read, marks: dict[str, Decimal]) -> list[RiskMetrics]:
         """The breaker's figures of each scope store.risk_reads read, marked, as of today."""

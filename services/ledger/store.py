@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from services.common.db import run_together
 from services.ledger.accounting import Book, BucketKey, FiguresKey, Loader, PositionKey
 from services.ledger.domain import GENESIS, Bucket, Figures, Position
 from services.ledger.model import FILL, Derived, Entry, Recorded
@@ -736,20 +737,40 @@ def insert_baselines(conn: Connection, rows: list[dict]) -> None:
         conn.execute(risk_baselines.insert(), rows)
 
 
-def risk_reads(
-    conn: Connection, user_id: str, scopes: Sequence[str], currency: str
-) -> list[tuple[Figures | None, list[Row], Row | None]]:
+RiskReads = list[tuple[Figures | None, list[Row], Row | None]]
+
+
+def risk_reads(conn: Connection, user_id: str, scopes: Sequence[str], currency: str) -> RiskReads:
     """For each scope ("" the account): its figures, its open positions in the currency (all
-    the user's for the account) and its latest risk baseline, in three queries."""
-    keys = [(scope, currency) for scope in scopes]
-    figs = _read_figures(conn, user_id, keys)
-    rows = list(conn.execute(_POSITIONS_IN, {"user_id": user_id, "currency": currency}))
+    the user's for the account) and its latest risk baseline, in three queries sent together
+    in the caller's transaction."""
+    return risk_reads_from(
+        run_together(conn, risk_steps(user_id, scopes, currency)), scopes, currency
+    )
+
+
+def risk_steps(user_id: str, scopes: Sequence[str], currency: str) -> list:
+    """The three queries of risk_reads, for Database.read_together or run_together."""
+    return [
+        (
+            _FIGURES_OF,
+            {"user_id": user_id, "scopes": sorted(set(scopes)), "currencies": [currency]},
+        ),
+        (_POSITIONS_IN, {"user_id": user_id, "currency": currency}),
+        (_BASELINES_OF, {"user_id": user_id, "scopes": list(scopes)}),
+    ]
+
+
+def risk_reads_from(results: list, scopes: Sequence[str], currency: str) -> RiskReads:
+    """risk_reads from the rows of risk_steps."""
+    figure_rows, rows, baselines = results
+    figs = {(r.scope, r.currency): Figures.from_json(r.data) for r in figure_rows}
     latest: dict[str, Row] = {}
-    for b in conn.execute(_BASELINES_OF, {"user_id": user_id, "scopes": list(scopes)}):
+    for b in baselines:
         latest.setdefault(b.scope, b)
     return [
         (
-            figs[(scope, currency)],
+            figs.get((scope, currency)),
             [r for r in rows if r.bot_id == scope] if scope else rows,
             latest.get(scope),
         )

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.common.db import Database, decimal_text
+from services.common.db import Database, decimal_text, run_together
 from services.common.errors import AppError, failed_precondition
 from services.common.logs import log_event
 from services.orders import breaker_store as bstore
@@ -51,6 +51,19 @@ def _scope_metrics(
         ScopeMetrics("", to_metrics(account, snap.account_errors)),
         ScopeMetrics(bot_id, to_metrics(bot, snap.bot_errors)),
     ]
+
+
+def _quote(symbol: str) -> str:
+    return symbol.split("/", 1)[1]
+
+
+def _snapshot(results: list, bot_id: str, now: datetime) -> Snapshot:
+    """A Snapshot from the rows of bstore.snapshot_steps."""
+    breaker_rows, market_rows, recent_errors = results
+    rows = {r.bot_id: r for r in breaker_rows}
+    account_errors, bot_errors = bstore.error_counts(rows, recent_errors, bot_id, now)
+    markets = [(r.exchange, r.symbol) for r in market_rows]
+    return Snapshot(bstore.views_of(rows, [bot_id]), markets, account_errors, bot_errors)
 
 
 def to_metrics(r: RiskFigures, errors: int) -> Metrics:
@@ -98,22 +111,17 @@ class Breaker:
             return bstore.views(conn, user_id, bot_ids)
 
     def snapshot(self, user_id: str, bot_id: str, symbol: str) -> Snapshot:
-        """What an evaluation reads here, in one read transaction: the breakers, the markets
-        to mark and the execution errors of the account and the bot."""
-        with self.db.read() as conn:
-            return self.snapshot_in(conn, user_id, bot_id, symbol)
+        """What an evaluation reads here, from one snapshot in one round trip: the breakers,
+        the markets to mark and the execution errors of the account and the bot."""
+        now = self.clock()
+        steps = bstore.snapshot_steps(user_id, _quote(symbol), now)
+        return _snapshot(self.db.read_together(steps), bot_id, now)
 
     def snapshot_in(self, conn, user_id: str, bot_id: str, symbol: str) -> Snapshot:
         """snapshot() in the caller's transaction (the fill's, for the evaluation after it)."""
-        quote = symbol.split("/", 1)[1]
-        rows = bstore.rows_of(conn, user_id)
-        account_errors, bot_errors = bstore.error_counts(conn, user_id, bot_id, self.clock(), rows)
-        return Snapshot(
-            bstore.views_of(rows, [bot_id]),
-            [(r.exchange, r.symbol) for r in store.traded_markets(conn, user_id, quote)],
-            account_errors,
-            bot_errors,
-        )
+        now = self.clock()
+        steps = bstore.snapshot_steps(user_id, _quote(symbol), now)
+        return _snapshot(run_together(conn, steps), bot_id, now)
 
     async def prefetch(
         self, user_id: str, bot_id: str, exchange: str, symbol: str, reduce_only: bool
@@ -158,7 +166,7 @@ class Breaker:
         """The account's and the bot's metrics now. Raises AppError when they cannot be had."""
         if snap is None:
             snap = await asyncio.to_thread(self.snapshot, user_id, bot_id, symbol)
-        quote = symbol.split("/", 1)[1]
+        quote = _quote(symbol)
         marks = await self._marks(snap.markets, exchange, symbol)
         figures = await self.peers.risk_metrics_with_account(user_id, bot_id, quote, marks)
         return _scope_metrics(snap, bot_id, figures)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Row, and_, bindparam, case, func, select
+from sqlalchemy import Connection, Row, bindparam, func, select
 
+from services.orders import store
 from services.orders.domain.breaker import BreakerView, Trigger
 from services.orders.schema import breaker_events, breakers, exec_errors
 from services.orders.store import for_update, insert
@@ -121,30 +123,34 @@ def add_error(
     )
 
 
+def snapshot_steps(user_id: str, quote: str, now: datetime) -> list:
+    """What gate D reads here for an order, as statements to send together: the user's
+    breakers (rows_of), the markets the user has fills in for the quote currency
+    (store.traded_markets) and the execution errors of the last hour (error_counts)."""
+    return [
+        (_ROWS_OF, {"user_id": user_id}),
+        (store.MARKETS, {"user_id": user_id, "quote": quote, "limit": store.MARKETS_MARKED}),
+        (_RECENT_ERRORS, {"user_id": user_id, "since": now - timedelta(hours=1)}),
+    ]
+
+
 def error_counts(
-    conn: Connection, user_id: str, bot_id: str, now: datetime, rows: dict[str, Row]
+    rows: dict[str, Row], recent: Sequence[Row], bot_id: str, now: datetime
 ) -> tuple[int, int]:
-    """errors_since_reset of the account and of one bot, in one query."""
+    """errors_since_reset of the account and of one bot, from the errors of the last hour."""
     since_account = _since(rows, {ACCOUNT}, now)
     since_bot = _since(rows, {ACCOUNT, bot_id}, now)
-    params = {"user_id": user_id, "bot_id": bot_id, "since_account": since_account,
-              "since_bot": since_bot, "since": min(since_account, since_bot)}  # fmt: skip
-    account, bot = conn.execute(_ERROR_COUNTS, params).one()
-    return int(account), int(bot)
+    account = sum(1 for e in recent if e.at > since_account)
+    return account, sum(1 for e in recent if e.bot_id == bot_id and e.at > since_bot)
 
 
 def _at(name: str):
     return bindparam(name, type_=exec_errors.c.at.type)
 
 
-def _count(cond):
-    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
-
-
-_ERROR_COUNTS = select(
-    _count(exec_errors.c.at > _at("since_account")),
-    _count(and_(exec_errors.c.bot_id == bindparam("bot_id"), exec_errors.c.at > _at("since_bot"))),
-).where(exec_errors.c.user_id == bindparam("user_id"), exec_errors.c.at > _at("since"))
+_RECENT_ERRORS = select(exec_errors.c.bot_id, exec_errors.c.at).where(
+    exec_errors.c.user_id == bindparam("user_id"), exec_errors.c.at > _at("since")
+)
 
 
 def _since(rows: dict[str, Row], scopes: set[str], now: datetime) -> datetime:

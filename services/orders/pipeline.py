@@ -249,12 +249,14 @@ class OrderPipeline:
         claim holding the key expired meanwhile; retry."""
         now = self.clock()
         fp = req.fingerprint()
-        with self.db.write() as conn:
-            # the claim, the limiter's lock and its counts go in one round trip (PostgreSQL)
-            claimed, usage = store.claim_and_count(
-                conn, user_id, req.idempotency_key, order_id, fp, now, self.ttl, req.bot_id,
-                req.exchange, self.limits,
-            )  # fmt: skip
+        steps = store.claim_steps(
+            user_id, req.idempotency_key, order_id, fp, now, self.ttl, req.bot_id, req.exchange,
+            self.limits,
+        )  # fmt: skip
+        # the transaction starts with the claim, the limiter's lock and its counts: one round
+        # trip on PostgreSQL, its BEGIN included
+        with self.db.write_starting(steps) as (conn, results):
+            claimed, usage = store.claimed_and_usage(conn, steps, results, now, self.limits)
             if not claimed:
                 return Front(claim=store.find_claim(conn, user_id, req.idempotency_key, now))
             self._preconditions(conn, user_id, req, bot.state)

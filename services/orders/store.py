@@ -109,8 +109,7 @@ def _take_expired_claim(conn: Connection, user_id: str, key: str, values: dict, 
     return expired.rowcount == 1
 
 
-def claim_and_count(
-    conn: Connection,
+def claim_steps(
     user_id: str,
     key: str,
     order_id: str,
@@ -120,23 +119,32 @@ def claim_and_count(
     bot_id: str,
     exchange: str,
     limits: Limits,
+) -> list:
+    """Gate A's claim of the key for this order, then gate C's lock_user and limiter_usage,
+    as statements to send together (one round trip on PostgreSQL, each statement run after
+    the one before: the counts under the lock). See claimed_and_usage."""
+    claim = {"user_id": user_id, "idempotency_key": key, "order_id": order_id,
+             "fingerprint": fingerprint, "expires_at": now + ttl}  # fmt: skip
+    return [
+        (_TAKE_CLAIM, claim),
+        (_LOCK_USER, {"user_id": user_id, "taken": 0}),
+        (_USAGE, _usage_params(user_id, bot_id, exchange, now, limits)),
+    ]
+
+
+def claimed_and_usage(
+    conn: Connection, steps: list, results: list, now: datetime, limits: Limits
 ) -> tuple[bool, Usage]:
-    """Claim the key for this order (unless an unexpired claim holds it), then lock_user and
-    limiter_usage, sent together (one round trip on PostgreSQL, each statement run after the
-    one before, the counts under the lock): whether the key is this order's now, and the
-    limiter's counts. The lock and the counts are taken even when the key is not claimed (a
-    replay then finds its claim; nothing is counted). An expired claim is taken over."""
-    values = {"order_id": order_id, "fingerprint": fingerprint, "expires_at": now + ttl}
-    params = _usage_params(user_id, bot_id, exchange, now, limits)
-    claimed, _, (counts,) = run_together(
-        conn,
-        [
-            (_TAKE_CLAIM, {"user_id": user_id, "idempotency_key": key, **values}),
-            (_LOCK_USER, {"user_id": user_id, "taken": 0}),
-            (_USAGE, params),
-        ],
+    """From claim_steps' rows, in their transaction: whether the key is this order's now (an
+    expired claim holding it is taken over, under the lock), and the limiter's counts. The
+    lock and the counts are taken even when the key is not claimed (a replay then finds its
+    claim; nothing is counted)."""
+    (_, claim), _, (_, params) = steps
+    taken, _, (counts,) = results
+    values = {k: claim[k] for k in ("order_id", "fingerprint", "expires_at")}
+    ours = bool(taken) or _take_expired_claim(
+        conn, claim["user_id"], claim["idempotency_key"], values, now
     )
-    ours = bool(claimed) or _take_expired_claim(conn, user_id, key, values, now)
     return ours, _usage(conn, counts, params, limits)
 
 
@@ -394,7 +402,8 @@ def position(conn: Connection, user_id: str, bot_id: str, symbol: str) -> Decima
     return total
 
 
-_MARKETS = (
+MARKETS_MARKED = 20  # at most this many markets are marked for the breaker's figures
+MARKETS = (
     select(markets.c.exchange, markets.c.symbol)
     .where(markets.c.user_id == bindparam("user_id"), markets.c.quote == bindparam("quote"))
     .order_by(markets.c.exchange, markets.c.symbol)
@@ -402,9 +411,11 @@ _MARKETS = (
 )
 
 
-def traded_markets(conn: Connection, user_id: str, quote: str, limit: int = 20) -> list[Row]:
+def traded_markets(
+    conn: Connection, user_id: str, quote: str, limit: int = MARKETS_MARKED
+) -> list[Row]:
     """(exchange, symbol) pairs the user has fills in, for one quote currency."""
-    return list(conn.execute(_MARKETS, {"user_id": user_id, "quote": quote, "limit": limit}))
+    return list(conn.execute(MARKETS, {"user_id": user_id, "quote": quote, "limit": limit}))
 
 
 def traded_quotes(conn: Connection, user_id: str) -> list[str]:

@@ -4,6 +4,7 @@ types applied to their values, and failures raised as SQLAlchemy's errors."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -50,6 +51,7 @@ def test_each_statement_sees_the_ones_before_and_commit_keeps_them(fresh_db):
             commit=True,
         )
     assert out == [[], [], [(2,)]]  # the count ran after both inserts
+    assert out[2][0][0] == 2
     assert _count(db) == 2
     with db.read() as conn:  # the values went through Money and UtcDateTime
         amount, stored_at = conn.execute(SUM_OF, {"k": "a1"}).one()
@@ -95,16 +97,56 @@ def test_bad_values_are_refused_before_anything_is_sent(fresh_db):
     assert _count(db) == 0
 
 
-def test_a_missing_value_and_an_expanding_parameter_are_refused(fresh_db):
+def test_a_missing_value_is_refused(fresh_db):
     db = _migrated(fresh_db)
     with pytest.raises(StatementError, match="prefix"), db.write() as conn:
         run_together(conn, [(COUNT, {})])
-    if db.dialect == "postgresql":  # (SQLite runs the statement as conn.execute would)
-        in_keys = select(t.c.k).where(t.c.k.in_(bindparam("ks", expanding=True)))
-        with pytest.raises(ValueError, match="expanding"), db.write() as conn:
-            run_together(conn, [(in_keys, {"ks": ["a"]})])
     with db.write() as conn:
         assert run_together(conn, [(text("SELECT 1"), {})]) == [[(1,)]]
+
+
+IN_KEYS = select(t.c.k, t.c.amount, t.c.at).where(t.c.k.in_(bindparam("ks", expanding=True)))
+
+
+def test_rows_by_name_with_the_columns_types_and_in_lists_of_any_length(fresh_db):
+    db = _migrated(fresh_db)
+    at = datetime(2026, 12, 1, 23, 0, tzinfo=timezone(timedelta(hours=-5)))  # 04:00 UTC
+    with db.write() as conn:
+        run_together(
+            conn,
+            [(INSERT, {"k": f"f{i}", "amount": Decimal(i) / 4, "at": at}) for i in range(3)],
+        )
+        one, two = run_together(
+            conn, [(IN_KEYS.order_by(t.c.k), {"ks": ["f1"]}), (IN_KEYS, {"ks": ["f0", "f2", "x"]})]
+        )
+    assert [(r.k, r.amount) for r in one] == [("f1", Decimal("0.25"))]
+    assert one[0].at == datetime(2026, 12, 2, 4, 0, tzinfo=UTC) and one[0].at.tzinfo == UTC
+    assert sorted((r.k, r.amount) for r in two) == [("f0", Decimal(0)), ("f2", Decimal("0.5"))]
+
+
+def test_read_together_reads_one_snapshot(fresh_db):
+    db = _migrated(fresh_db)
+    with db.write() as conn:
+        conn.execute(INSERT, {"k": "g1", "amount": Decimal(1), "at": None})
+    counts = [(COUNT, {"prefix": "g%"}), (select(func.pg_sleep(0.3)) if db.dialect ==
+              "postgresql" else text("SELECT 1"), {}), (COUNT, {"prefix": "g%"})]  # fmt: skip
+
+    import threading
+
+    def write_meanwhile():
+        time.sleep(0.1)
+        with db.write() as conn:
+            conn.execute(INSERT, {"k": "g2", "amount": Decimal(2), "at": None})
+
+    writer = threading.Thread(target=write_meanwhile)
+    writer.start()
+    first, _, last = db.read_together(counts)
+    writer.join()
+    assert first[0][0] == last[0][0]  # the insert committed between them is not seen
+    assert db.read_together([(COUNT, {"prefix": "g%"})])[0][0][0] == 2
+    with pytest.raises(DBAPIError):  # a failing read leaves the pool's connections working
+        db.read_together([(text("SELECT * FROM no_such_table"), {})])
+    assert db.read_together([(text("SELECT 5"), {})]) == [[(5,)]]
 
 
 def test_a_lost_connection_is_reported_and_replaced(fresh_db):
@@ -120,3 +162,23 @@ def test_a_lost_connection_is_reported_and_replaced(fresh_db):
     with db.write() as conn:  # the pool gives a new connection
         run_together(conn, [(INSERT, {"k": "e2", "amount": Decimal(1), "at": None})])
     assert _count(db) == 1
+
+
+def test_write_starting_is_one_transaction_from_its_first_statements_to_the_end(fresh_db):
+    db = _migrated(fresh_db)
+    first = [(INSERT, {"k": "h1", "amount": Decimal(1), "at": None}), (COUNT, {"prefix": "h%"})]
+    with pytest.raises(RuntimeError), db.write_starting(first) as (conn, results):
+        assert results[1][0][0] == 1
+        conn.execute(INSERT, {"k": "h2", "amount": Decimal(2), "at": None})
+        with db.read() as other:  # nothing is visible before the block ends
+            assert other.execute(COUNT, {"prefix": "h%"}).scalar_one() == 0
+        raise RuntimeError("rolls back the steps and the rest")
+    assert _count(db) == 0
+    with db.write_starting(first) as (conn, results):
+        conn.execute(INSERT, {"k": "h2", "amount": Decimal(2), "at": None})
+    assert _count(db) == 2
+    for _ in range(3):  # the pool's connections are back to ordinary transactions
+        with pytest.raises(RuntimeError), db.write() as conn:
+            conn.execute(INSERT, {"k": "h3", "amount": Decimal(3), "at": None})
+            raise RuntimeError("rolled back")
+    assert _count(db) == 2
