@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import json
 from collections.abc import Callable, Sequence
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, localcontext
 
-from services.common.db import Database
+from services.common.db import Database, run_together
 from services.common.errors import already_exists, invalid, not_found
 from services.ledger import store, verify
 from services.ledger.accounting import ACCOUNT, Book, touched_keys
@@ -112,8 +113,7 @@ class LedgerService:
         known for certain: looked up, or (for a batch streamed by COPY) found by the unique
         index refusing the batch, which is then recorded again knowing them.
         """
-        with self.db.write() as conn:
-            return self._record_in(conn, user_id, batch)
+        return self._record_then(user_id, batch, [])[0]
 
     def record_fill_with_risk(
         self, user_id: str, item: NewEntry, marks: dict[str, Decimal]
@@ -121,10 +121,30 @@ class LedgerService:
         """Record one fill, then read the breaker's figures of its bot and of the account
         (``risk_metrics_of``) in the same transaction: what the fill left them at."""
         e = item.entry
-        with self.db.write() as conn:
-            [rec] = self._record_in(conn, user_id, [item])
-            read = store.risk_reads(conn, user_id, [e.bot_id or ACCOUNT, ACCOUNT], e.currency)
-        return rec, self._risks(read, marks)
+        scopes = [e.bot_id or ACCOUNT, ACCOUNT]
+        then = store.risk_steps(user_id, scopes, e.currency)
+        [rec], rows = self._record_then(user_id, [item], then)
+        return rec, self._risks(store.risk_reads_from(rows, scopes, e.currency), marks)
+
+    def _record_then(
+        self, user_id: str, batch: Sequence[NewEntry], then: list
+    ) -> tuple[list[Recorded], list]:
+        """record(), then the statements ``then`` in the same transaction: the recorded
+        entries and their rows. A batch of up to store.FEW entries: its reads (the head
+        locked first) in one round trip with the BEGIN, its writes, ``then`` and the COMMIT
+        in another (PostgreSQL)."""
+        if len(batch) > store.FEW:
+            with self.db.write() as conn:
+                out = self._record_in(conn, user_id, batch)
+                return out, run_together(conn, then)
+        ids = [n.entry.entry_id for n in batch] + [
+            n.entry.corrects for n in batch if n.entry.corrects
+        ]
+        keys = touched_keys(n.entry for n in batch)
+        steps = store.record_reads(self.db.dialect, user_id, ids, keys)
+        with self.db.write_starting(steps) as (conn, results):
+            head, known, loader = store.read_back(conn, user_id, results, keys)
+            return self._record(conn, user_id, batch, self.clock(), head, known, loader, then)
 
     def _record_in(self, conn, user_id: str, batch: Sequence[NewEntry]) -> list[Recorded]:
         """record() in the caller's write transaction."""
@@ -138,11 +158,11 @@ class LedgerService:
             try:
                 with conn.begin_nested():
                     known = self._known(conn, user_id, corrects)
-                    return self._record(conn, user_id, batch, now, head, known)
+                    return self._record(conn, user_id, batch, now, head, known)[0]
             except store.EntryIdTaken:
                 pass
         known = self._known(conn, user_id, [n.entry.entry_id for n in batch] + corrects)
-        return self._record(conn, user_id, batch, now, head, known)
+        return self._record(conn, user_id, batch, now, head, known)[0]
 
     @staticmethod
     def _known(conn, user_id: str, ids: Sequence[str]) -> dict[str, Recorded]:
@@ -157,11 +177,16 @@ class LedgerService:
         now: datetime,
         head: tuple[int, str],
         known: dict[str, Recorded],
-    ) -> list[Recorded]:
-        """record() with the head locked and the stored entries of the batch's ids known."""
+        loader=None,
+        then: list = (),
+    ) -> tuple[list[Recorded], list]:
+        """record() with the head locked and the stored entries of the batch's ids known
+        (``loader``: the stored state, read already), then the statements ``then``: the
+        recorded entries and their rows. A batch that does not stream is written by one
+        batch of statements with ``then`` (and the COMMIT, when ``then`` is given)."""
         seq, prev = head
         fresh = [n.entry for n in batch if n.entry.entry_id not in known]
-        book = Book(loader=store.db_loader(conn, user_id, *touched_keys(fresh)))
+        book = Book(loader=loader or store.db_loader(conn, user_id, *touched_keys(fresh)))
         applied: list[tuple[Entry, Derived]] = []
         index: dict[str, int] = {}  # entry id -> its place in applied
         # each result: a replay of a stored entry, or (place in applied, item or None)
@@ -186,15 +211,19 @@ class LedgerService:
             slots.append((len(applied), None))
             applied.append((e, derived))
         new: list[Recorded] = []
-        if applied:
-            with store.entry_writer(conn, len(applied)) as write:
-                for e, derived in applied:
-                    seq += 1
-                    text = canonical(e.canonical_fields())
-                    h = entry_hash(prev, seq, text)
-                    rec = Recorded(e, seq, prev, h, text, now, derived)
-                    prev = h
-                    new.append(rec)
+        streamed = bool(applied) and store.streams(conn, len(applied))
+        with contextlib.ExitStack() as stack:
+            write = (
+                stack.enter_context(store.entry_writer(conn, len(applied))) if streamed else None
+            )
+            for e, derived in applied:
+                seq += 1
+                text = canonical(e.canonical_fields())
+                h = entry_hash(prev, seq, text)
+                rec = Recorded(e, seq, prev, h, text, now, derived)
+                prev = h
+                new.append(rec)
+                if write is not None:
                     write(rec)
         results = [
             slot
@@ -204,10 +233,11 @@ class LedgerService:
             else self._replay(new[slot[0]], slot[1])
             for slot in slots
         ]
+        writes = [] if streamed else store.entry_steps(new)
         if new:
-            store.save_book(conn, user_id, book, seq)
-            store.save_head(conn, user_id, seq, prev)
-        return results
+            writes += [*store.book_steps(user_id, book, seq), store.head_step(user_id, seq, prev)]
+        rows = store.write_together(conn, [*writes, *then], commit=bool(then))
+        return results, rows[len(writes) :]
 
     @staticmethod
     def _replay(old: Recorded, item: NewEntry) -> Recorded:

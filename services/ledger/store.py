@@ -74,16 +74,19 @@ class _Upsert:
         self.table, self.keys = table, list(keys)
         self.statements: dict[int, TextClause] = {}
 
-    def __call__(self, conn: Connection, rows: list[dict]) -> None:
-        """Write the rows (none: nothing)."""
+    def steps(self, rows: list[dict]) -> list[tuple[TextClause, dict]]:
+        """The statements writing the rows (none: none), for run_together."""
+        out = []
         for start in range(0, len(rows), UPSERT_ROWS):
             chunk = rows[start : start + UPSERT_ROWS]
             n = len(chunk)
             statement = self.statements.get(n)
             if statement is None:
                 statement = self.statements[n] = _upsert_sql(self.table, self.keys, n)
-            params = {f"{c}_{i}": v for i, row in enumerate(chunk) for c, v in row.items()}
-            conn.execute(statement, params)
+            out.append(
+                (statement, {f"{c}_{i}": v for i, row in enumerate(chunk) for c, v in row.items()})
+            )
+        return out
 
 
 _HEAD = select(heads.c.last_sequence, heads.c.last_hash).where(heads.c.user_id == _p("user_id"))
@@ -108,7 +111,6 @@ _FIND_PG = select(_ONE_ENTRY).select_from(_IDS.join(_ONE_ENTRY, true()))
 _FIND = select(entries).where(
     entries.c.user_id == _p("user_id"), entries.c.entry_id.in_(_p("ids", expanding=True))
 )
-_INSERT_ENTRIES = entries.insert()
 _POSITIONS_OF = select(positions.c.bot_id, positions.c.symbol, positions.c.lots).where(
     positions.c.user_id == _p("user_id"),
     positions.c.bot_id.in_(_p("bots", expanding=True)),
@@ -163,8 +165,42 @@ def lock_head(conn: Connection, user_id: str) -> tuple[int, str]:
 
 
 def save_head(conn: Connection, user_id: str, sequence: int, hash_: str) -> None:
-    params = {"head_user": user_id, "head_sequence": sequence, "head_hash": hash_}
-    conn.execute(_SAVE_HEAD, params)
+    conn.execute(*head_step(user_id, sequence, hash_))
+
+
+def head_step(user_id: str, sequence: int, hash_: str) -> tuple:
+    return _SAVE_HEAD, {"head_user": user_id, "head_sequence": sequence, "head_hash": hash_}
+
+
+# --- a recording's reads and writes as statements sent together (run_together) -----------
+
+FEW = 50  # batches up to this many entries are recorded in two round trips (PostgreSQL)
+
+
+def record_reads(
+    dialect: str, user_id: str, ids: Sequence[str], keys: tuple[Sequence, Sequence, Sequence]
+) -> list:
+    """What recording a small batch reads, locked head first: the head (made if the user
+    has none: the insert does nothing otherwise, and both writers of a first entry go on
+    locked), the stored entries of these ids, and the positions, figures and buckets the
+    batch touches (``keys``, as accounting.touched_keys gives them). See read_back."""
+    wanted = list(dict.fromkeys(ids))
+    find = (_FIND_PG if dialect == "postgresql" else _FIND, {"user_id": user_id, "ids": wanted})
+    return [
+        (_NEW_HEAD, {"user_id": user_id, "genesis": GENESIS}),
+        (_HEAD_LOCKED if dialect == "postgresql" else _HEAD, {"user_id": user_id}),
+        find,
+        *_loader_steps(user_id, *keys),
+    ]
+
+
+def read_back(
+    conn: Connection, user_id: str, results: list, keys: tuple[Sequence, Sequence, Sequence]
+) -> tuple[tuple[int, str], dict[str, Recorded], Loader]:
+    """record_reads' rows: the locked head, the stored entries by id, a Loader."""
+    _, (head,), found, *loaded = results
+    known = {r.entry_id: row_to_recorded(r) for r in found}
+    return (head.last_sequence, head.last_hash), known, _loader_from(conn, user_id, loaded, *keys)
 
 
 def find_by_ids(conn: Connection, user_id: str, entry_ids: Sequence[str]) -> dict[str, Row]:
@@ -253,6 +289,7 @@ _ENTRY_COLUMNS = (
     "hash",
 )
 COPY_FROM = 50  # batches this large go to PostgreSQL by COPY; smaller ones by INSERT
+_INSERT_ENTRY = entries.insert().values({c: _p(c, type_=entries.c[c].type) for c in _ENTRY_COLUMNS})
 
 
 def _entry_row(r: Recorded) -> tuple:
@@ -306,36 +343,42 @@ def streams(conn: Connection, count: int) -> bool:
 
 @contextmanager
 def entry_writer(conn: Connection, count: int) -> Iterator[Callable[[Recorded], None]]:
-    """Append entries as they are made: ``write(recorded)`` for each, in sequence order.
+    """Stream entries to PostgreSQL by COPY as they are made: ``write(recorded)`` for each,
+    in sequence order (the server inserts while the caller makes the next rows), for a batch
+    that streams (``streams``; a smaller one, or any on SQLite, goes by ``entry_steps``). On
+    the unit of work's own connection and transaction, so the entries commit with the head
+    and the figures or not at all; an exception inside the block aborts the COPY."""
+    if not streams(conn, count):
+        raise ValueError(f"a batch of {count} entries does not stream")
+    names = ", ".join(_ENTRY_COLUMNS)
+    try:
+        with conn.connection.driver_connection.cursor() as cur:
+            with cur.copy(f"COPY entries ({names}) FROM STDIN") as copy:
+                yield lambda r: copy.write_row(_entry_row(r))
+    except psycopg.errors.UniqueViolation as exc:
+        if exc.diag.constraint_name == "entries_user_entry_id":
+            raise EntryIdTaken(exc.diag.message_detail or "") from exc
+        raise
 
-    A batch of COPY_FROM or more entries streams to PostgreSQL by COPY as it is written (the
-    server inserts while the caller makes the next rows); a smaller one, or any on SQLite,
-    is one INSERT at the end. Both on the unit of work's own connection and transaction, so
-    the entries commit with the head and the figures or not at all; an exception inside the
-    block writes nothing (COPY is aborted, the INSERT not made).
-    """
-    if streams(conn, count):
-        names = ", ".join(_ENTRY_COLUMNS)
-        try:
-            with conn.connection.driver_connection.cursor() as cur:
-                with cur.copy(f"COPY entries ({names}) FROM STDIN") as copy:
-                    yield lambda r: copy.write_row(_entry_row(r))
-        except psycopg.errors.UniqueViolation as exc:
-            if exc.diag.constraint_name == "entries_user_entry_id":
-                raise EntryIdTaken(exc.diag.message_detail or "") from exc
-            raise
-        return
-    rows: list[tuple] = []
-    yield lambda r: rows.append(_entry_row(r))
-    if rows:
-        named = [dict(zip(_ENTRY_COLUMNS, row, strict=True)) for row in rows]
-        try:
-            conn.execute(_INSERT_ENTRIES, named)
-        except IntegrityError as exc:
-            diag = getattr(exc.orig, "diag", None)
-            if getattr(diag, "constraint_name", None) == "entries_user_entry_id":
-                raise EntryIdTaken(diag.message_detail or "") from exc
-            raise
+
+def entry_steps(recorded: Sequence[Recorded]) -> list:
+    """The INSERT of each entry, for write_together."""
+    return [
+        (_INSERT_ENTRY, dict(zip(_ENTRY_COLUMNS, _entry_row(r), strict=True))) for r in recorded
+    ]
+
+
+def write_together(conn: Connection, steps: list, commit: bool = False) -> list:
+    """run_together, an entry id stored already raising EntryIdTaken."""
+    if not steps and not commit:
+        return []
+    try:
+        return run_together(conn, steps, commit=commit)
+    except IntegrityError as exc:
+        diag = getattr(exc.orig, "diag", None)
+        if getattr(diag, "constraint_name", None) == "entries_user_entry_id":
+            raise EntryIdTaken(diag.message_detail or "") from exc
+        raise
 
 
 def db_loader(
@@ -347,9 +390,47 @@ def db_loader(
 ) -> Loader:
     """A Loader reading the user's stored state: the keys named here in three queries up
     front (found or known to be absent), any other key with a query of its own."""
-    known_positions = _read_positions(conn, user_id, positions_)
-    known_figures = _read_figures(conn, user_id, figures_)
-    known_buckets = _read_buckets(conn, user_id, buckets_)
+    keys = (positions_, figures_, buckets_)
+    if not any(keys):
+        return _loader_from(conn, user_id, [[], [], []], *keys)
+    return _loader_from(conn, user_id, run_together(conn, _loader_steps(user_id, *keys)), *keys)
+
+
+def _loader_steps(user_id: str, positions_, figures_, buckets_) -> list:
+    """The three queries of db_loader (every combination of the keys' parts: IN lists)."""
+    return [
+        (_POSITIONS_OF, {"user_id": user_id, "bots": sorted({k[0] for k in positions_}),
+                         "symbols": sorted({k[1] for k in positions_})}),
+        (_FIGURES_OF, {"user_id": user_id, "scopes": sorted({k[0] for k in figures_}),
+                       "currencies": sorted({k[1] for k in figures_})}),
+        (_BUCKETS_OF, {"user_id": user_id, "scopes": sorted({k[0] for k in buckets_}),
+                       "currencies": sorted({k[1] for k in buckets_}),
+                       "starts": sorted({k[3] for k in buckets_})}),
+    ]  # fmt: skip
+
+
+def _known(rows: list, keys: Sequence, key_of, value_of) -> dict:
+    """Each key: its stored value, or None (known to be absent); only the exact keys."""
+    out = dict.fromkeys(keys)
+    for r in rows:
+        key = key_of(r)
+        if key in out:
+            out[key] = value_of(r)
+    return out
+
+
+def _loader_from(conn: Connection, user_id: str, loaded: list, positions_, figures_, buckets_):
+    position_rows, figure_rows, bucket_rows = loaded
+    known_positions = _known(
+        position_rows, positions_, lambda r: (r.bot_id, r.symbol), lambda r: r.lots
+    )
+    known_figures = _known(
+        figure_rows, figures_, lambda r: (r.scope, r.currency), lambda r: Figures.from_json(r.data)
+    )
+    known_buckets = _known(
+        bucket_rows, buckets_, lambda r: (r.scope, r.currency, r.period, r.period_start),
+        _row_to_bucket,
+    )  # fmt: skip
 
     def position(key: PositionKey) -> str | None:
         if key in known_positions:
@@ -382,63 +463,6 @@ def db_loader(
     return Loader(position=position, figures=figs, bucket=bucket)
 
 
-def _read_known(conn: Connection, statement, params: dict, keys: Sequence, key_of, value_of):
-    """Each key: its stored value, or None (known to be absent). The statement reads every
-    combination of the keys' parts (IN lists); only the exact keys are kept."""
-    out = dict.fromkeys(keys)
-    if keys:
-        for r in conn.execute(statement, params):
-            key = key_of(r)
-            if key in out:
-                out[key] = value_of(r)
-    return out
-
-
-def _read_positions(conn: Connection, user_id: str, keys: Sequence[PositionKey]) -> dict:
-    """The stored lots JSON of each position."""
-    params = {
-        "user_id": user_id,
-        "bots": sorted({k[0] for k in keys}),
-        "symbols": sorted({k[1] for k in keys}),
-    }
-    return _read_known(
-        conn, _POSITIONS_OF, params, keys, lambda r: (r.bot_id, r.symbol), lambda r: r.lots
-    )
-
-
-def _read_figures(conn: Connection, user_id: str, keys: Sequence[FiguresKey]) -> dict:
-    params = {
-        "user_id": user_id,
-        "scopes": sorted({k[0] for k in keys}),
-        "currencies": sorted({k[1] for k in keys}),
-    }
-    return _read_known(
-        conn,
-        _FIGURES_OF,
-        params,
-        keys,
-        lambda r: (r.scope, r.currency),
-        lambda r: Figures.from_json(r.data),
-    )
-
-
-def _read_buckets(conn: Connection, user_id: str, keys: Sequence[BucketKey]) -> dict:
-    params = {
-        "user_id": user_id,
-        "scopes": sorted({k[0] for k in keys}),
-        "currencies": sorted({k[1] for k in keys}),
-        "starts": sorted({k[3] for k in keys}),
-    }
-    return _read_known(
-        conn,
-        _BUCKETS_OF,
-        params,
-        keys,
-        lambda r: (r.scope, r.currency, r.period, r.period_start),
-        _row_to_bucket,
-    )
-
-
 def _row_to_bucket(row: Row) -> Bucket:
     return Bucket(
         period_start=row.period_start,
@@ -459,59 +483,62 @@ def load_figures(conn: Connection, user_id: str, scope: str, currency: str) -> F
 
 def save_book(conn: Connection, user_id: str, book: Book, sequence: int) -> None:
     """Write back every position, figure, bucket and day the book touched."""
-    _UPSERT_POSITIONS(
-        conn,
-        [
-            {
-                "user_id": user_id,
-                "bot_id": bot,
-                "symbol": sym,
-                "currency": book.position_currency.get((bot, sym), sym.split("/")[-1]),
-                "lots": lots,
-                "amount": amount,
-                "cost": cost,
-                "updated_sequence": sequence,
-            }
-            for (bot, sym), lots, amount, cost in book.position_rows()
-        ],
-    )
-    _UPSERT_FIGURES(
-        conn,
-        [
-            {
-                "user_id": user_id,
-                "scope": scope,
-                "currency": cur,
-                "data": f.to_json(),
-                "updated_sequence": sequence,
-            }
-            for (scope, cur), f in book.figures.items()
-        ],
-    )
-    _UPSERT_BUCKETS(
-        conn,
-        [
-            {
-                "user_id": user_id,
-                "scope": scope,
-                "currency": cur,
-                "period": period,
-                "period_start": start,
-                "realized_pnl": b.realized_pnl,
-                "fees": b.fees,
-                "trades": b.trades,
-                "winning_trades": b.winning_trades,
-            }
-            for (scope, cur, period, start), b in book.buckets.items()
-        ],
-    )
-    _UPSERT_DAYS(
-        conn,
-        [
-            {"user_id": user_id, "currency": cur, "day": day, "at": at, "equity": eq}
-            for (cur, day), (at, eq) in book.days.items()
-        ],
-    )
+    run_together(conn, book_steps(user_id, book, sequence))
+
+
+def book_steps(user_id: str, book: Book, sequence: int) -> list:
+    """save_book's statements, for run_together."""
+    return [
+        *_UPSERT_POSITIONS.steps(
+            [
+                {
+                    "user_id": user_id,
+                    "bot_id": bot,
+                    "symbol": sym,
+                    "currency": book.position_currency.get((bot, sym), sym.split("/")[-1]),
+                    "lots": lots,
+                    "amount": amount,
+                    "cost": cost,
+                    "updated_sequence": sequence,
+                }
+                for (bot, sym), lots, amount, cost in book.position_rows()
+            ],
+        ),
+        *_UPSERT_FIGURES.steps(
+            [
+                {
+                    "user_id": user_id,
+                    "scope": scope,
+                    "currency": cur,
+                    "data": f.to_json(),
+                    "updated_sequence": sequence,
+                }
+                for (scope, cur), f in book.figures.items()
+            ],
+        ),
+        *_UPSERT_BUCKETS.steps(
+            [
+                {
+                    "user_id": user_id,
+                    "scope": scope,
+                    "currency": cur,
+                    "period": period,
+                    "period_start": start,
+                    "realized_pnl": b.realized_pnl,
+                    "fees": b.fees,
+                    "trades": b.trades,
+                    "winning_trades": b.winning_trades,
+                }
+                for (scope, cur, period, start), b in book.buckets.items()
+            ],
+        ),
+        *_UPSERT_DAYS.steps(
+            [
+                {"user_id": user_id, "currency": cur, "day": day, "at": at, "equity": eq}
+                for (cur, day), (at, eq) in book.days.items()
+            ],
+        ),
+    ]
 
 
 def list_positions(conn: Connection, user_id: str, currency: str, bot_id: str) -> list[Row]:
