@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.common.db import Database, decimal_text, run_together
+from services.common.db import Database, decimal_text
 from services.common.errors import AppError, failed_precondition
 from services.common.logs import log_event
 from services.orders import breaker_store as bstore
@@ -57,8 +57,9 @@ def _quote(symbol: str) -> str:
     return symbol.split("/", 1)[1]
 
 
-def _snapshot(results: list, bot_id: str, now: datetime) -> Snapshot:
-    """A Snapshot from the rows of bstore.snapshot_steps."""
+def snapshot_from(results: list, bot_id: str, now: datetime) -> Snapshot:
+    """A Snapshot from the rows of bstore.snapshot_steps (read here or in a fill's own
+    transaction, for the evaluation after it)."""
     breaker_rows, market_rows, recent_errors = results
     rows = {r.bot_id: r for r in breaker_rows}
     account_errors, bot_errors = bstore.error_counts(rows, recent_errors, bot_id, now)
@@ -115,13 +116,7 @@ class Breaker:
         the markets to mark and the execution errors of the account and the bot."""
         now = self.clock()
         steps = bstore.snapshot_steps(user_id, _quote(symbol), now)
-        return _snapshot(self.db.read_together(steps), bot_id, now)
-
-    def snapshot_in(self, conn, user_id: str, bot_id: str, symbol: str) -> Snapshot:
-        """snapshot() in the caller's transaction (the fill's, for the evaluation after it)."""
-        now = self.clock()
-        steps = bstore.snapshot_steps(user_id, _quote(symbol), now)
-        return _snapshot(run_together(conn, steps), bot_id, now)
+        return snapshot_from(self.db.read_together(steps), bot_id, now)
 
     async def prefetch(
         self, user_id: str, bot_id: str, exchange: str, symbol: str, reduce_only: bool

@@ -21,12 +21,13 @@ from opentelemetry import trace
 
 from amarktai.common.v1 import trading_pb2 as tpb
 from amarktai.ledger.v1 import ledger_pb2
-from services.common.db import Database, decimal_text
+from services.common.db import Database, decimal_text, run_together
 from services.common.errors import AppError
 from services.common.logs import log_event
+from services.orders import breaker_store as bstore
 from services.orders import outbox as ob
 from services.orders import store
-from services.orders.breaker import Breaker, Snapshot
+from services.orders.breaker import Breaker, Snapshot, snapshot_from
 from services.orders.domain import paper
 from services.orders.domain.model import OrderType, Side, State
 from services.orders.domain.states import check_move, is_final, state_after_fill
@@ -218,45 +219,56 @@ class Executor:
         """Store fills in the caller's transaction, ``cur`` being the order's row as locked
         there; with new fills, also read the breaker's snapshot for the evaluation after."""
         now = self.clock()
-        pending: list[ob.Pending] = []
-        rows = []
         if cur is None or cur.state not in FILLABLE:
             return Stored()
+        # two batches of statements sent together: the fills (a fill stored already comes
+        # back with no row and counts for nothing), then what follows from the new ones
+        values = [_fill_row(cur, f, source, now) for f in new]
+        inserted = run_together(conn, [store.fill_step(v) for v in values]) if new else []
+        rows, steps, makers = [], [], []
         filled, avg = cur.filled_amount, cur.average_price or Decimal(0)
-        for f in new:
-            row = store.insert_fill(conn, _fill_row(cur, f, source, now))
-            if row is None:
+        for f, v, got in zip(new, values, inserted, strict=True):
+            if not got:
                 continue
-            rows.append(row)
+            rows.append(got[0])
             with localcontext() as ctx:
                 ctx.prec = 40
                 total = filled + f.amount
                 avg = (avg * filled + f.price * f.amount) / total
                 filled = total
-            payload = _payload(cur, f, source, now)
-            pending.append(ob.enqueue_row(conn, ob.FILL, cur.user_id, f.fill_id, payload))
-        if not pending and final_state is None:
+            step, made = ob.enqueue_step(
+                ob.FILL, cur.user_id, f.fill_id, _payload(cur, f, source, now)
+            )
+            steps += [store.market_step(v), step]
+            makers.append((len(steps) - 1, made))
+        if not makers and final_state is None:
             return Stored()
         state = final_state or state_after_fill(filled, cur.amount)
         if not complete and is_final(state):
             state = State.PARTIALLY_FILLED if filled > 0 else State(cur.state)
-        if not pending and state == cur.state and cur.done:
+        if not makers and state == cur.state and cur.done:
             return Stored()  # nothing new
         if state != cur.state:
             check_move(State(cur.state), state)
-        order = store.update_order_returning(
-            conn,
-            cur.id,
-            filled_amount=filled,
-            average_price=avg if filled > 0 else None,
-            state=str(state),
-            done=True,
-            updated_at=now,
+        steps.append(
+            store.filled_step(
+                cur.id,
+                filled_amount=filled,
+                average_price=avg if filled > 0 else None,
+                state=str(state),
+                done=True,
+                updated_at=now,
+            )  # fmt: skip
         )
+        at_order = len(steps) - 1
+        if makers:  # the breaker's snapshot for the evaluation after the fills
+            steps += bstore.snapshot_steps(cur.user_id, cur.symbol.split("/", 1)[1], now)
+        results = run_together(conn, steps)
+        pending = [made(results[i]) for i, made in makers]
         snap = None
-        if pending:
-            snap = self.breaker.snapshot_in(conn, cur.user_id, cur.bot_id, cur.symbol)
-        return Stored(pending, order, rows, snap)
+        if makers:
+            snap = snapshot_from(results[at_order + 1 :], cur.bot_id, now)
+        return Stored(pending, results[at_order][0], rows, snap)
 
     async def fail(self, order, reason: str, count_error: bool = True) -> None:
         now = self.clock()

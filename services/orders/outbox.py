@@ -19,10 +19,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opentelemetry import propagate, trace
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from amarktai.ledger.v1 import ledger_pb2
-from services.common.db import Database
+from services.common.db import Database, run_together
 from services.common.errors import AppError
 from services.common.logs import log_event
 from services.orders.clients import Peers, RiskFigures, risk_after
@@ -49,6 +49,13 @@ class Pending:
 
 
 _INSERT = outbox.insert()
+_ENQUEUED = ("kind", "user_id", "ref", "payload", "attempts", "next_attempt_at", "last_error",
+             "created_at")  # fmt: skip
+_INSERT_RETURNING = (
+    outbox.insert()
+    .values({c: bindparam(c, type_=outbox.c[c].type) for c in _ENQUEUED})
+    .returning(outbox.c.id)
+)
 
 
 def enqueue(conn: Connection, kind: str, user_id: str, ref: str, payload: dict) -> int:
@@ -56,14 +63,24 @@ def enqueue(conn: Connection, kind: str, user_id: str, ref: str, payload: dict) 
 
 
 def enqueue_row(conn: Connection, kind: str, user_id: str, ref: str, payload: dict) -> Pending:
+    step, made = enqueue_step(kind, user_id, ref, payload)
+    return made(run_together(conn, [step])[0])
+
+
+def enqueue_step(
+    kind: str, user_id: str, ref: str, payload: dict
+) -> tuple[tuple, Callable[[list], Pending]]:
+    """enqueue_row as a statement to send together with others (run_together), and what
+    makes the Pending of its rows."""
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     now = datetime.now(UTC)
     text = json.dumps({**payload, "_trace": carrier}, sort_keys=True)
     values = {"kind": kind, "user_id": user_id, "ref": ref, "payload": text, "attempts": 0,
               "next_attempt_at": now, "last_error": "", "created_at": now}  # fmt: skip
-    r = conn.execute(_INSERT, values)
-    return Pending(int(r.inserted_primary_key[0]), kind, user_id, ref, text)
+    return (_INSERT_RETURNING, values), lambda rows: Pending(
+        int(rows[0].id), kind, user_id, ref, text
+    )
 
 
 def backoff(attempts: int) -> float:

@@ -391,20 +391,14 @@ class OrderPipeline:
         meanwhile; ``then(conn, row)`` runs in the same transaction once the accept took
         effect (a paper market order's fill). Returns the order as accepted (or as it is)
         and what ``then`` returned."""
-        now = self.clock()
-        with self.db.write() as conn:
-            row = store.update_order_returning(
-                conn,
-                order_id,
-                [str(State.RECEIVED)],
-                state=str(State.ACCEPTED),
-                gates=json.dumps([x.to_json() for x in decisions]),
-                expected_fee_bps=expected_fee_bps,
-                done=done,
-                updated_at=now,
-            )
-            if row is None:
+        accept = store.accept_step(
+            order_id, state=str(State.ACCEPTED), gates=json.dumps([x.to_json() for x in decisions]),
+            expected_fee_bps=expected_fee_bps, done=done, updated_at=self.clock(),
+        )  # fmt: skip
+        with self.db.write_starting([accept]) as (conn, (accepted,)):  # one round trip with BEGIN
+            if not accepted:
                 return store.get_order(conn, order_id), None
+            row = accepted[0]
             return row, (then(conn, row) if then is not None else None)
 
 

@@ -79,6 +79,10 @@ _INSERT_ORDER = orders.insert()
 _GET_ORDER = select(orders).where(orders.c.id == bindparam("w_id"))
 _GET_USER_ORDER = _GET_ORDER.where(orders.c.user_id == bindparam("w_user_id"))
 _UPDATE_RETURNING = orders.update().where(orders.c.id == bindparam("w_id")).returning(*orders.c)
+_FILLED = _UPDATE_RETURNING.values(
+    {c: bindparam(c, type_=orders.c[c].type)
+     for c in ("filled_amount", "average_price", "state", "done", "updated_at")}
+)  # fmt: skip
 _UPDATE_FROM_RETURNING = _UPDATE_RETURNING.where(
     orders.c.state.in_(bindparam("w_states", expanding=True))
 )
@@ -308,6 +312,10 @@ def _day_used(bot_id):
     return func.coalesce(used.scalar_subquery(), 0)
 
 
+_ACCEPT = _UPDATE_FROM_RETURNING.values(
+    {c: bindparam(c, type_=orders.c[c].type)
+     for c in ("state", "gates", "expected_fee_bps", "done", "updated_at")}
+)  # fmt: skip
 _IN_WINDOW = and_(
     orders.c.user_id == bindparam("user_id"),
     orders.c.exchange == bindparam("exchange"),
@@ -380,11 +388,33 @@ def insert_fill(conn: Connection, values: dict) -> Row | None:
     else the stored row."""
     done = conn.execute(_INSERT_FILL, values).first()
     if done is not None:
-        symbol = values["symbol"]
-        market = {"user_id": values["user_id"], "quote": symbol.split("/", 1)[1],
-                  "exchange": values["exchange"], "symbol": symbol}  # fmt: skip
-        conn.execute(_ADD_MARKET, market)
+        conn.execute(*market_step(values))
     return done
+
+
+def fill_step(values: dict) -> tuple:
+    """The insert of insert_fill (its market not noted), for run_together: no rows when the
+    fill was there already, else the stored row."""
+    return _INSERT_FILL, values
+
+
+def market_step(fill: dict) -> tuple:
+    """The note of a new fill's market, for run_together."""
+    symbol = fill["symbol"]
+    return _ADD_MARKET, {"user_id": fill["user_id"], "quote": symbol.split("/", 1)[1],
+                         "exchange": fill["exchange"], "symbol": symbol}  # fmt: skip
+
+
+def accept_step(order_id: str, **values) -> tuple:
+    """update_order_returning of a RECEIVED order to its accept (state, gates,
+    expected_fee_bps, done, updated_at), for run_together: no rows unless it was RECEIVED."""
+    return _ACCEPT, {"w_id": order_id, "w_states": ["RECEIVED"], **values}
+
+
+def filled_step(order_id: str, **values) -> tuple:
+    """update_order_returning of an order's fill figures (filled_amount, average_price,
+    state, done, updated_at), for run_together."""
+    return _FILLED, {"w_id": order_id, **values}
 
 
 def position(conn: Connection, user_id: str, bot_id: str, symbol: str) -> Decimal:
