@@ -15,7 +15,9 @@ BENCH_ORDERS_USERS=1 is the case of one user's orders queueing on that user's ro
    flight (default 32) for BENCH_ORDERS_SECONDS (default 10). Under load, the CPU each process
    (and its PostgreSQL backends) used per order: where the time goes (bench/cpu.py).
 3. The gates' own time: a second orders process on the same database exporting OTLP to a
-   receiver in the benchmark (bench/spans.py); per order the sum of the four gate spans.
+   receiver in the benchmark (bench/spans.py); per order the sum of the four gate spans, and
+   beside it the breaker's evaluation before gate A (what was left to wait of gate D's read,
+   begun as the order arrived), with the sum of both.
 4. Every FILLED order has exactly one fill in the ledger.
 
 Targets: >= 500 orders/s end to end; the four gates together < 2 ms at p50.
@@ -45,7 +47,7 @@ from bench import orders_load as load
 from bench.common import Processes, Report, env_int, free_port, percentiles, pg_url
 from bench.cpu import CpuMeter
 from bench.echo_server import PATH
-from bench.spans import GATES, SUBMIT, SpanReceiver
+from bench.spans import EVALUATE, GATES, SUBMIT, SpanReceiver
 from services.common.auth import issue_user_token
 
 SECRET = "bench-secret-" + "o" * 40
@@ -206,6 +208,17 @@ class Bench:
         )
         each = [f"{percentiles([s[g] for s in spans])[0]:.2f}" for g in GATES]
         self.table.add("gates A / B / C / D p50 ms", " / ".join(each), "tracing on")
+        self.table.add(
+            "breaker evaluated before gate A p50 / p99 ms",
+            _ms([s.get(EVALUATE, 0.0) for s in spans]),
+            "what was left to wait of gate D's read (begun as the order arrived) and its "
+            "evaluation; gate D's span holds its decision",
+        )
+        self.table.add(
+            "four gates and that evaluation p50 / p99 ms",
+            _ms([sum(s[g] for g in GATES) + s.get(EVALUATE, 0.0) for s in spans]),
+            "per order",
+        )
         parts = [[s[SUBMIT] for s in spans], [s["execute"] for s in spans if "execute" in s]]
         self.table.add(
             "traced SubmitOrder / execute / client p50 ms",

@@ -15,7 +15,8 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_serv
 
 GATES = ("gate.idempotency", "gate.fee_coverage", "gate.trade_limit", "gate.circuit_breaker")
 SUBMIT = "/amarktai.orders.v1.OrderService/SubmitOrder"
-KEPT = (*GATES, "execute", SUBMIT)
+EVALUATE = "breaker.evaluate"  # the breaker's figures waited for and evaluated, before gate A
+KEPT = (*GATES, EVALUATE, "execute", SUBMIT)
 
 
 @dataclass(frozen=True)

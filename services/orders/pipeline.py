@@ -115,16 +115,36 @@ class OrderPipeline:
                 await prefetch
 
     async def _submit(self, user_id, req, bot, costs, order_id, trace_id, prefetch) -> OrderOut:
-        # --- gates A, B, C: one write transaction, a span each ------------------------------
+        # --- the breaker's evaluation, before the order's transaction -------------------------
+        # The breaker is evaluated (and tripped, if its figures say so) on what was read for it
+        # since the order arrived, before the transaction of gates A to C starts: no lock is
+        # held while the ledger answers. Gate D applies its decision after C, in that
+        # transaction (its span holds the decision; this one the wait and the evaluation).
+        d = None
+        if req.reduce_only or bot.state == "RUNNING":  # else gate A refuses the order
+            with self.tracer.start_as_current_span("breaker.evaluate") as span:
+                span.set_attribute("order.id", order_id)
+                d = await self._breaker(user_id, req, prefetch)
+                span.set_attribute("decision", "pass" if d.passed else "reject")
+        plan = _Plan(costs.fee_bps(req.type), bot.mode == "PAPER" and req.type is OrderType.MARKET)
+        if plan.paper_market and d is not None and d.passed:  # its quote, taken just before
+            try:
+                plan.quote = await self.prices.quote(req.exchange, req.symbol)
+            except AppError as exc:
+                plan.quote_error = exc
+
+        # --- gates A, B, C, then D's decision and the order stored: one transaction ----------
         parent = otel_context.get_current()
         span = self.tracer.start_span("gate.idempotency")
         span.set_attribute("gate", str(Gate.IDEMPOTENCY))
+        ex = self.executor
         try:
             with trace.use_span(span, record_exception=False, set_status_on_exception=False):
                 for _ in range(3):
                     front = await asyncio.to_thread(
-                        self._front, user_id, req, order_id, bot, trace_id, costs, span, parent
-                    )
+                        self._front, user_id, req, order_id, bot, trace_id, costs, span, parent,
+                        d, plan,
+                    )  # fmt: skip
                     if front.claim is not None:
                         span.set_attribute("order.id", front.claim.order_id)
                         return await self._replay(span, user_id, req, front.claim)
@@ -143,62 +163,20 @@ class OrderPipeline:
         finally:
             if span.is_recording():
                 span.end()
-        decisions = front.decisions
-        if not decisions[-1].passed:  # B or C refused; the order is stored REJECTED
+        order = front.order
+        if order.state != str(State.ACCEPTED):  # refused by a gate: stored REJECTED
+            return OrderOut(order, [])
+        if not plan.paper_market:
+            await ex.execute(order)
             return await self.read(user_id, order_id)
-
-        # --- gate D: circuit breaker ----------------------------------------------------------
-        with self.tracer.start_as_current_span("gate.circuit_breaker") as span:
-            span.set_attribute("gate", str(Gate.CIRCUIT_BREAKER))
-            span.set_attribute("order.id", order_id)
-            d = await self._breaker(user_id, req, prefetch)
-            _attrs(span, d)
-            decisions.append(d)
-            if not d.passed:
-                await asyncio.to_thread(
-                    self._reject_at_d, user_id, req, order_id, decisions, d, front.slot_at
-                )
-                return await self.read(user_id, order_id)
-
-        expected_fee = costs.fee_bps(req.type)
-        if bot.mode == "PAPER" and req.type is OrderType.MARKET:
-            out = await self._accept_and_fill(order_id, req, decisions, expected_fee)
-            return out or await self.read(user_id, order_id)
-        resting = req.type is OrderType.LIMIT and bot.mode == "PAPER"
-        order, _ = await asyncio.to_thread(self._accept, order_id, decisions, expected_fee, resting)
-        if order.state == str(State.ACCEPTED):
-            await self.executor.execute(order)
-        # else the sweep failed it meanwhile (its gates outlasted STALE_RECEIVED, e.g. after a
-        # database outage): the client was or will be told FAILED, so nothing may execute
-        return await self.read(user_id, order_id)
-
-    async def _accept_and_fill(
-        self, order_id: str, req: OrderRequest, decisions: list[GateDecision], expected_fee
-    ) -> OrderOut | None:
-        """A paper market order: accepted and filled in one transaction, on a quote taken just
-        before. The answer is built from the rows that transaction wrote; None: read it."""
-        ex = self.executor
+        # a paper market order: filled in the transaction that stored it, on its quote
         with ex.span(order_id, req.exchange, "PAPER", str(req.type)):
-            try:
-                quote, error = await self.prices.quote(req.exchange, req.symbol), None
-            except AppError as exc:
-                quote, error = None, exc
-
-            def fill(conn, row) -> Stored:
-                new = ex.paper_new_fill(row, quote)
-                return Stored() if new is None else ex.store_fills_in(conn, row, [new], "PAPER")
-
-            order, stored = await asyncio.to_thread(
-                self._accept, order_id, decisions, expected_fee, False,
-                fill if quote is not None else None,
-            )  # fmt: skip
-            if order.state != str(State.ACCEPTED):
-                return None  # failed by the sweep meanwhile: nothing executes
-            if error is not None:
-                await ex.fail(order, error.message)
-                return None
+            if plan.quote_error is not None:
+                await ex.fail(order, plan.quote_error.message)
+                return await self.read(user_id, order_id)
+            stored = front.stored
             if stored is None or not await ex.after_store(order, stored):
-                return None
+                return await self.read(user_id, order_id)
         return OrderOut(stored.order, stored.fills)
 
     # --- reads ---------------------------------------------------------------------------------
@@ -237,16 +215,17 @@ class OrderPipeline:
 
     def _front(
         self, user_id: str, req: OrderRequest, order_id: str, bot, trace_id: str, costs,
-        span_a: trace.Span, parent,
+        span_a: trace.Span, parent, d: GateDecision | None, plan: _Plan,
     ) -> Front:  # fmt: skip
-        """Gates A, B and C in one write transaction. A: claim the key, or find the unexpired
-        claim holding it (a replay: nothing else is checked); a new claim's preconditions are
-        checked before anything is stored, and a failed one rolls the claim back. B: fee
-        coverage. C: the limiter's counts under the user's lock row, and the slot. The claim,
-        the lock and the counts are sent together (gate A's span holds that round trip, gate
-        C's its decision, the slot and the commit). The order is stored once, as RECEIVED
-        holding its slot, or REJECTED by B or C. A Front with no claim and no decisions: a
-        claim holding the key expired meanwhile; retry."""
+        """Gates A, B and C, and gate D's decision (``d``, evaluated before), in one write
+        transaction. A: claim the key, or find the unexpired claim holding it (a replay:
+        nothing else is checked); a new claim's preconditions are checked before anything is
+        stored, and a failed one rolls the claim back. B: fee coverage. C: the limiter's counts
+        under the user's lock row. The claim, the lock and the counts are sent together. The
+        order is stored once, at the end: REJECTED by B, C or D, or ACCEPTED holding its
+        limiter slot (a paper market order filled with it, on ``plan.quote``), committed with
+        the claim. A Front with no claim and no decisions: a claim holding the key expired
+        meanwhile; retry."""
         now = self.clock()
         fp = req.fingerprint()
         steps = store.claim_steps(
@@ -297,23 +276,43 @@ class OrderPipeline:
                 b = fee_coverage(req.type, req.expected_edge_bps, req.reduce_only, costs)
                 _attrs(span, b)
                 decisions.append(b)
-            if not b.passed:
-                store.insert_order(conn, {**row, **_rejected(decisions, b)})
-                return Front(decisions=decisions)
-            with self.tracer.start_as_current_span("gate.trade_limit", context=parent) as span:
-                span.set_attribute("gate", str(Gate.TRADE_LIMIT))
-                span.set_attribute("order.id", order_id)
-                c = limiter.decide(self.limits, usage, now)
-                _attrs(span, c)
-                decisions.append(c)
-                if c.passed:  # the slot is taken (or the refusal stored) inside C's span
-                    gates = json.dumps([x.to_json() for x in decisions])
-                    row = {**row, "gates": gates, "limit_at": now}
-                    store.insert_order_with_slot(conn, row, commit=True)
-                else:
-                    store.insert_order(conn, {**row, **_rejected(decisions, c)})
-                    conn.commit()
-        return Front(decisions=decisions, slot_at=now if c.passed else None)
+            if b.passed:
+                with self.tracer.start_as_current_span("gate.trade_limit", context=parent) as sp:
+                    sp.set_attribute("gate", str(Gate.TRADE_LIMIT))
+                    sp.set_attribute("order.id", order_id)
+                    c = limiter.decide(self.limits, usage, now)
+                    _attrs(sp, c)
+                    decisions.append(c)
+                if c.passed:
+                    if d is None:  # (not reached: an order without D's figures fails A)
+                        raise RuntimeError("gate D was not evaluated for an order that reached it")
+                    with self.tracer.start_as_current_span(
+                        "gate.circuit_breaker", context=parent
+                    ) as sp:
+                        sp.set_attribute("gate", str(Gate.CIRCUIT_BREAKER))
+                        sp.set_attribute("order.id", order_id)
+                        _attrs(sp, d)
+                        decisions.append(d)
+            last = decisions[-1]
+            if not last.passed:
+                order = store.insert_order_returning(conn, {**row, **_rejected(decisions, last)})
+                return Front(decisions=decisions, order=order)
+            resting = req.type is OrderType.LIMIT and bot.mode == "PAPER"
+            accepted = {
+                **row,
+                "state": str(State.ACCEPTED),
+                "gates": json.dumps([x.to_json() for x in decisions]),
+                "expected_fee_bps": plan.expected_fee_bps,
+                "done": resting,
+                "limit_at": now,
+            }
+            order = store.insert_order_with_slot(conn, accepted, returning=True)
+            stored = None
+            if plan.paper_market and plan.quote is not None:
+                ex = self.executor
+                new = ex.paper_new_fill(order, plan.quote)
+                stored = Stored() if new is None else ex.store_fills_in(conn, order, [new], "PAPER")
+        return Front(decisions=decisions, order=order, stored=stored)
 
     async def _replay(self, span, user_id: str, req: OrderRequest, claim) -> OrderOut:
         if claim.fingerprint != req.fingerprint():
@@ -341,28 +340,6 @@ class OrderPipeline:
                 )
             await asyncio.sleep(0.05)
 
-    # --- gates B to D: storing decisions --------------------------------------------------------
-
-    def _reject_at_d(
-        self, user_id: str, req: OrderRequest, order_id: str, decisions: list[GateDecision],
-        d: GateDecision, slot_at: datetime,
-    ) -> None:  # fmt: skip
-        """Store gate D's refusal and give the order's limiter slot back (its day counts too,
-        under the user's lock as they were taken), unless the sweep failed it meanwhile."""
-        values = {
-            "state": str(State.REJECTED),
-            "state_reason": d.reason,
-            "gates": json.dumps([x.to_json() for x in decisions]),
-            "rejection": json.dumps(d.to_json()),
-            "done": True,
-            "updated_at": self.clock(),
-            "limit_at": None,
-        }
-        with self.db.write() as conn:
-            if store.update_order(conn, order_id, [str(State.RECEIVED)], **values):
-                store.lock_user(conn, user_id)
-                store.give_back_slot(conn, user_id, req.bot_id, slot_at)
-
     async def _breaker(self, user_id: str, req: OrderRequest, prefetch) -> GateDecision:
         snap, measured = await prefetch
         views = snap.views
@@ -383,24 +360,6 @@ class OrderPipeline:
                 figures.update(sm.metrics.as_figures("account." if not sm.bot_id else "bot."))
         return bdomain.decide(views, req.reduce_only, figures)
 
-    def _accept(
-        self, order_id: str, decisions: list[GateDecision], expected_fee_bps, done: bool,
-        then: Callable | None = None,
-    ) -> tuple[Row, Stored | None]:  # fmt: skip
-        """RECEIVED -> ACCEPTED with the gates' decisions, unless the sweep failed the order
-        meanwhile; ``then(conn, row)`` runs in the same transaction once the accept took
-        effect (a paper market order's fill). Returns the order as accepted (or as it is)
-        and what ``then`` returned."""
-        accept = store.accept_step(
-            order_id, state=str(State.ACCEPTED), gates=json.dumps([x.to_json() for x in decisions]),
-            expected_fee_bps=expected_fee_bps, done=done, updated_at=self.clock(),
-        )  # fmt: skip
-        with self.db.write_starting([accept]) as (conn, (accepted,)):  # one round trip with BEGIN
-            if not accepted:
-                return store.get_order(conn, order_id), None
-            row = accepted[0]
-            return row, (then(conn, row) if then is not None else None)
-
 
 def _rejected(decisions: list[GateDecision], d: GateDecision) -> dict:
     """An order's columns when stored REJECTED by ``d``."""
@@ -415,8 +374,20 @@ def _rejected(decisions: list[GateDecision], d: GateDecision) -> dict:
 
 @dataclass(frozen=True)
 class Front:
-    """Gates A to C: the claim holding the key (a replay), or the decisions made."""
+    """Gates A to D: the claim holding the key (a replay), or the decisions made and the
+    order as stored (with its fill, for a paper market order)."""
 
     claim: Row | None = None
     decisions: list[GateDecision] = field(default_factory=list)
-    slot_at: datetime | None = None  # when gate C took the order's slot
+    order: Row | None = None
+    stored: Stored | None = None
+
+
+@dataclass
+class _Plan:
+    """What storing an accepted order needs, settled before its transaction."""
+
+    expected_fee_bps: object
+    paper_market: bool
+    quote: object = None
+    quote_error: AppError | None = None

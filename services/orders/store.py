@@ -76,6 +76,7 @@ _LOCK_USER = insert_on_conflict(limiter_locks, ["user_id"], update="taken = 0")
 _INSERT_FILL = insert_on_conflict(fills, ["fill_id"], returning=list(fills.c))
 _ADD_MARKET = insert_on_conflict(markets, ["user_id", "quote", "exchange", "symbol"])
 _INSERT_ORDER = orders.insert()
+_INSERT_ORDER_RETURNING = orders.insert().returning(*orders.c)
 _GET_ORDER = select(orders).where(orders.c.id == bindparam("w_id"))
 _GET_USER_ORDER = _GET_ORDER.where(orders.c.user_id == bindparam("w_user_id"))
 _UPDATE_RETURNING = orders.update().where(orders.c.id == bindparam("w_id")).returning(*orders.c)
@@ -262,28 +263,33 @@ def _usage(conn: Connection, counts, params: dict, limits: Limits) -> Usage:
     return Usage(int(bot_today), int(user_today), int(burst), times)
 
 
-def insert_order_with_slot(conn: Connection, values: dict, commit: bool = False) -> None:
+def insert_order_with_slot(
+    conn: Connection, values: dict, commit: bool = False, returning: bool = False
+) -> Row | None:
     """Store an order that takes a limiter slot at its ``limit_at``, and count the slot in the
     user's and the bot's day (under the user's lock). One statement on PostgreSQL (the counts'
     upsert in a WITH clause, which always runs to completion), two on SQLite. ``commit``: the
-    transaction is committed with it (one round trip on PostgreSQL)."""
+    transaction is committed with it (one round trip on PostgreSQL); ``returning``: the
+    stored row is returned."""
     if not values["bot_id"]:
         raise ValueError("a slot needs its bot")
     slot = {"slot_user_id": values["user_id"], "slot_bot_id": values["bot_id"],
             "slot_day": day_start(values["limit_at"])}  # fmt: skip
     if conn.dialect.name == "postgresql":
         params = {**dict.fromkeys(_ORDER_COLUMNS), **values, **slot}
-        run_together(conn, [(_INSERT_ORDER_WITH_SLOT, params)], commit=commit)
-        return
-    conn.execute(_INSERT_ORDER, values)
+        q = _INSERT_ORDER_WITH_SLOT_RETURNING if returning else _INSERT_ORDER_WITH_SLOT
+        [rows] = run_together(conn, [(q, params)], commit=commit)
+        return rows[0] if returning else None
+    row = insert_order_returning(conn, values) if returning else insert_order(conn, values)
     conn.execute(_TAKE_SLOT, slot)
     if commit:
         conn.commit()
+    return row
 
 
-def give_back_slot(conn: Connection, user_id: str, bot_id: str, at: datetime) -> None:
-    """Uncount a slot taken at ``at`` (under the user's lock, as it was taken)."""
-    conn.execute(_GIVE_BACK, {"w_user_id": user_id, "w_bot_id": bot_id, "w_day": day_start(at)})
+def insert_order_returning(conn: Connection, values: dict) -> Row:
+    """insert_order, and the stored row."""
+    return conn.execute(_INSERT_ORDER_RETURNING, values).one()
 
 
 def day_counts(conn: Connection, user_id: str, day: datetime) -> dict[str, int]:
@@ -345,19 +351,17 @@ _SLOT_BINDS = (
 )
 _TAKE_SLOT = text(_TAKE_SLOT_SQL).bindparams(*_SLOT_BINDS)
 _ORDER_COLUMNS = [c.name for c in orders.columns]
-_INSERT_ORDER_WITH_SLOT = text(
+_INSERT_ORDER_WITH_SLOT_SQL = (
     f"WITH slot AS ({_TAKE_SLOT_SQL}) "
     f"INSERT INTO orders ({', '.join(_ORDER_COLUMNS)}) "
     f"VALUES ({', '.join(':' + n for n in _ORDER_COLUMNS)})"
-).bindparams(*_SLOT_BINDS, *(bindparam(n, type_=orders.c[n].type) for n in _ORDER_COLUMNS))
-_GIVE_BACK = (
-    limiter_days.update()
-    .where(
-        limiter_days.c.user_id == bindparam("w_user_id"),
-        limiter_days.c.day == _p("w_day"),
-        limiter_days.c.bot_id.in_([literal(""), bindparam("w_bot_id")]),
-    )
-    .values(used=limiter_days.c.used - 1)
+)
+_ORDER_BINDS = (*_SLOT_BINDS, *(bindparam(n, type_=orders.c[n].type) for n in _ORDER_COLUMNS))
+_INSERT_ORDER_WITH_SLOT = text(_INSERT_ORDER_WITH_SLOT_SQL).bindparams(*_ORDER_BINDS)
+_INSERT_ORDER_WITH_SLOT_RETURNING = (
+    text(f"{_INSERT_ORDER_WITH_SLOT_SQL} RETURNING {', '.join(_ORDER_COLUMNS)}")
+    .bindparams(*_ORDER_BINDS)
+    .columns(*orders.c)
 )
 _DAY_COUNTS = select(limiter_days.c.bot_id, limiter_days.c.used).where(
     limiter_days.c.user_id == bindparam("user_id"),

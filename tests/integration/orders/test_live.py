@@ -112,24 +112,27 @@ async def test_exchange_refusals_fail_the_order_and_trip_the_breaker_at_10(h, au
     assert await h.bot_state(u, bot) == "BOT_STATE_CIRCUIT_TRIPPED"
 
 
-async def test_a_live_order_failed_as_stale_during_its_gates_is_never_sent(h, auth_server, placed):
+async def test_a_live_order_interrupted_during_its_gates_is_never_sent(
+    h, auth_server, placed, monkeypatch
+):
+    import grpc
+    from sqlalchemy.exc import OperationalError
+
     from services.orders import store
 
     u = await _user_with_keys(auth_server)
     bot = await h.bot(u, live=True)
-    pipeline = h.app.pipeline
-    accept = pipeline._accept
 
-    def sweep_first(order_id, *args, **kwargs):
-        with pipeline.db.write() as conn:  # the sweep got there first: RECEIVED -> FAILED
-            store.update_order(conn, order_id, ["RECEIVED"], state="FAILED", done=True)
-        return accept(order_id, *args, **kwargs)
+    def lost(*args, **kwargs):  # the database lost as the accepted order is stored
+        raise OperationalError("INSERT INTO orders ...", {}, Exception("connection lost"))
 
-    pipeline._accept = sweep_first
-    try:
-        o = await h.submit(u, bot, amount="0.02", idempotency_key="stale-live")
-    finally:
-        pipeline._accept = accept
-    assert o.state == S.ORDER_STATE_FAILED
+    with monkeypatch.context() as m:
+        m.setattr(store, "insert_order_with_slot", lost)
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await h.submit(u, bot, amount="0.02", idempotency_key="stale-live")
+    assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
     assert placed == []  # nothing reached the exchange
     assert await h.ledger_fills(u) == []
+    o = await h.submit(u, bot, amount="0.02", idempotency_key="stale-live")  # the retry
+    assert o.state == S.ORDER_STATE_FILLED
+    assert len(placed) == 1  # sent once, by the retry
