@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,6 +52,18 @@ def _scope_metrics(
         ScopeMetrics("", to_metrics(account, snap.account_errors)),
         ScopeMetrics(bot_id, to_metrics(bot, snap.bot_errors)),
     ]
+
+
+MARKED_USERS = 10_000  # users whose marked markets are remembered (the least recent go)
+
+
+def _discard(task: asyncio.Future | None) -> None:
+    """A speculative ledger call not used: cancelled, and its outcome (an error, say) taken
+    so that nothing reports it as never retrieved; the figures are asked for again."""
+    if task is None:
+        return
+    task.cancel()
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
 
 def _quote(symbol: str) -> str:
@@ -104,6 +117,8 @@ class Breaker:
         self.outbox = outbox
         self.thresholds = thresholds
         self.clock = clock
+        # (user, quote currency) -> the markets its last evaluation here marked
+        self._marked: OrderedDict[tuple[str, str], frozenset] = OrderedDict()
 
     # --- evaluation --------------------------------------------------------------------------
 
@@ -123,14 +138,49 @@ class Breaker:
     ) -> tuple[Snapshot, list[ScopeMetrics] | AppError | None]:
         """What gate D decides on, read for one order: the snapshot, and (unless the order
         is reduce-only or a breaker is tripped already) the figures from the ledger, or the
-        AppError that kept them. Started as the order arrives, beside gates A to C."""
-        snap = await asyncio.to_thread(self.snapshot, user_id, bot_id, symbol)
-        if reduce_only or any(v.tripped for v in snap.views):
-            return snap, None
+        AppError that kept them. Started as the order arrives, beside the bot check.
+
+        The ledger is asked at once, beside the snapshot, with the markets the user's last
+        evaluation here marked (markets only ever get added); its figures are used only if
+        the snapshot has no market beyond those, else it is asked again with them all."""
+        if reduce_only:
+            return await asyncio.to_thread(self.snapshot, user_id, bot_id, symbol), None
+        quote = _quote(symbol)
+        known = self._marked.get((user_id, quote))
+        early = None
+        if known is not None:
+            early = asyncio.ensure_future(
+                self._figures(user_id, bot_id, exchange, symbol, list(known))
+            )
         try:
-            return snap, await self.measure(user_id, bot_id, exchange, symbol, snap)
+            snap = await asyncio.to_thread(self.snapshot, user_id, bot_id, symbol)
+        except BaseException:
+            _discard(early)
+            raise
+        if any(v.tripped for v in snap.views):
+            _discard(early)
+            return snap, None
+        self._remember(user_id, quote, snap.markets)
+        try:
+            if early is not None and set(snap.markets) <= known:
+                figures = await early
+            else:
+                _discard(early)
+                figures = await self._figures(user_id, bot_id, exchange, symbol, snap.markets)
         except AppError as exc:
             return snap, exc
+        return snap, _scope_metrics(snap, bot_id, figures)
+
+    async def _figures(self, user_id: str, bot_id: str, exchange: str, symbol: str, markets):
+        marks = await self._marks(markets, exchange, symbol)
+        return await self.peers.risk_metrics_with_account(user_id, bot_id, _quote(symbol), marks)
+
+    def _remember(self, user_id: str, quote: str, markets: list[tuple[str, str]]) -> None:
+        key = (user_id, quote)
+        self._marked[key] = frozenset(markets)
+        self._marked.move_to_end(key)
+        while len(self._marked) > MARKED_USERS:
+            self._marked.popitem(last=False)
 
     async def marks_of(self, snap: Snapshot, exchange: str, symbol: str) -> list[str]:
         """The marks an evaluation on this snapshot uses (the order's market and every

@@ -10,7 +10,12 @@ id. The first refusal ends the order as REJECTED (an answer, not an error).
 - C, limiter: counting and taking a slot in one transaction under the user's lock row: the
   day counts are counter rows kept with the slots, the burst window a count of the orders in it.
 - D, breaker: refused while a breaker is tripped; otherwise evaluated from the ledger first.
-  A refusal by D gives the limiter slot back.
+  The evaluation (its figures read from the order's arrival) happens before the order's
+  transaction, so no lock waits on the ledger; D's decision is applied after C, in it.
+
+One transaction per order: it opens with A's claim and C's lock and counts (one round trip)
+and stores the order once, REJECTED by the first gate that refuses or ACCEPTED with its slot
+(a paper market order with its fill), so an interrupted submission leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -109,7 +114,8 @@ class OrderPipeline:
             costs = self.prices.costs(req.exchange, req.symbol)  # an unknown exchange: bad input
             order_id = str(uuid.uuid4())
             return await self._submit(user_id, req, bot, costs, order_id, trace_id, prefetch)
-        finally:  # not needed (a replay, a refusal, bad input) or done already
+        finally:  # not needed (a replay, bad input, a bot not running) or awaited already: an
+            # outcome nobody uses (gate D, which uses it, has raised or returned from it)
             prefetch.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await prefetch

@@ -95,3 +95,40 @@ async def test_ledger_unreachable_refuses_new_orders_but_not_reduce_only(h):
                              expected_edge_bps="")  # fmt: skip
     assert closing.state == S.ORDER_STATE_FILLED
     await h.ledger_server.start()
+
+
+async def test_the_ledger_asked_early_is_asked_again_when_a_market_was_added_elsewhere(h):
+    """Gate D's figures: the ledger is asked beside the snapshot with the markets this process
+    marked last time; when another process has added a market meanwhile, the snapshot shows it
+    and the ledger is asked again with that market marked too."""
+    u = user()
+    btc, eth = await h.bot(u), await h.bot(u, symbol="ETH/USDT")
+    await h.fund(u, "100000")
+    asked: list[list[str]] = []
+    peers = h.app.breaker.peers
+    real = peers.risk_metrics_with_account
+
+    async def recording(user_id, bot_id, quote, marks):
+        asked.append(sorted(m.split("=")[0] for m in marks))
+        return await real(user_id, bot_id, quote, marks)
+
+    peers.risk_metrics_with_account = recording
+    try:
+        assert (await h.submit(u, btc)).state == pb.ORDER_STATE_FILLED  # first: no guess
+        assert asked == [["BTC/USDT"]]
+        asked.clear()
+        _, other = await h.restart()  # another orders process trades ETH/USDT
+        assert (await h.submit(u, eth, stub=other, symbol="ETH/USDT")).state == (
+            pb.ORDER_STATE_FILLED
+        )
+        # that process (sharing the ledger client) had nothing to guess from: asked once
+        assert asked == [["BTC/USDT", "ETH/USDT"]]
+        asked.clear()
+        assert (await h.submit(u, btc)).state == pb.ORDER_STATE_FILLED
+        # the early guess (BTC only), then again with ETH marked, which the snapshot showed
+        assert asked == [["BTC/USDT"], ["BTC/USDT", "ETH/USDT"]]
+        asked.clear()
+        assert (await h.submit(u, btc)).state == pb.ORDER_STATE_FILLED
+        assert asked == [["BTC/USDT", "ETH/USDT"]]  # the guess now covers them: asked once
+    finally:
+        peers.risk_metrics_with_account = real
