@@ -98,10 +98,10 @@ class OrderPipeline:
     async def submit(self, user_id: str, req: OrderRequest) -> OrderOut:
         ctx = trace.get_current_span().get_span_context()
         trace_id = format(ctx.trace_id, "032x") if ctx.is_valid else ""
-        # Gate D's figures are read for this order from its arrival, beside the bot check and
-        # gates A to C (they are the breaker's state and the ledger's figures before this
-        # order executes): D then waits only for what is left of that read. Nothing read is
-        # used or shown unless the bot is the caller's and the order gets to gate D.
+        # Gate D's figures are read for this order from its arrival, beside the bot check
+        # (the breaker's state and the ledger's figures before this order executes): the
+        # breaker's evaluation then waits only for what is left of that read. Nothing read is
+        # used or shown unless the bot is the caller's.
         prefetch = asyncio.create_task(
             self.breaker.prefetch(user_id, req.bot_id, req.exchange, req.symbol, req.reduce_only)
         )
@@ -314,10 +314,14 @@ class OrderPipeline:
             }
             order = store.insert_order_with_slot(conn, accepted, returning=True)
             stored = None
-            if plan.paper_market and plan.quote is not None:
-                ex = self.executor
-                new = ex.paper_new_fill(order, plan.quote)
-                stored = Stored() if new is None else ex.store_fills_in(conn, order, [new], "PAPER")
+            if plan.paper_market and plan.quote is not None:  # filled as it is stored
+                with self.tracer.start_as_current_span("paper.fill", context=parent) as sp:
+                    sp.set_attribute("order.id", order_id)
+                    ex = self.executor
+                    new = ex.paper_new_fill(order, plan.quote)
+                    stored = (
+                        Stored() if new is None else ex.store_fills_in(conn, order, [new], "PAPER")
+                    )
         return Front(decisions=decisions, order=order, stored=stored)
 
     async def _replay(self, span, user_id: str, req: OrderRequest, claim) -> OrderOut:

@@ -28,7 +28,16 @@ async def test_gate_spans_are_children_of_the_submit_span(h):
     fee = gates[1]
     assert fee.attributes["gate"] == "FEE_COVERAGE"
     assert fee.attributes["figure.cost_bps"] == "32"
+    # the breaker's evaluation comes before gate A; the paper fill after gate D, in the
+    # order's transaction; the execution span (the fill's delivery) after both
+    [evaluate] = [s for s in spans if s.name == "breaker.evaluate"]
+    [fill] = [s for s in spans if s.name == "paper.fill"]
     [execute] = [s for s in spans if s.name == "execute"]
+    for s in (evaluate, fill, execute):
+        assert s.parent.span_id == server.context.span_id
+        assert s.attributes["order.id"] == order.id
+    assert evaluate.end_time <= gates[0].start_time
+    assert gates[-1].end_time <= fill.start_time and fill.end_time <= execute.start_time
     assert execute.attributes["mode"] == "PAPER" and execute.attributes["exchange"] == "binance"
     record = [s for s in spans if s.name.endswith("LedgerService/RecordFill")]
     assert record and all(s.context.trace_id == server.context.trace_id for s in record)
