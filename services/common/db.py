@@ -406,7 +406,7 @@ def _send(
     conn: Connection,
     steps: Sequence[tuple[Executable, Mapping[str, object]]],
     commit: bool = False,
-    wrap: tuple[str, str] | None = None,
+    wrap: tuple[str, str | None] | None = None,
 ) -> list[list]:
     """The steps in one pipeline (PostgreSQL); ``wrap``: the statements that open and close
     it, on a connection in autocommit mode."""
@@ -428,22 +428,28 @@ def _send(
 
 
 def _pipeline(
-    conn: Connection, prepared: list[tuple[str, dict]], commit: bool, wrap
+    conn: Connection,
+    prepared: list[tuple[str, dict]],
+    commit: bool,
+    wrap: tuple[str, str | None] | None,
 ) -> list[tuple[list[tuple], tuple]]:
     """Each statement's rows and its result columns' type codes."""
     raw = conn.connection.driver_connection
     dbapi = conn.dialect.loaded_dbapi
-    cursors = []
+    cursors, around = [], []
+    opening, closing = wrap if wrap is not None else (None, None)
     try:
         with raw.pipeline():
-            if wrap is not None and wrap[0]:
-                raw.cursor().execute(wrap[0])
+            if opening:
+                around.append(raw.cursor())
+                around[-1].execute(opening)
             for sql, params in prepared:
                 cur = raw.cursor()
                 cur.execute(sql, params)
                 cursors.append(cur)
-            if wrap is not None and wrap[1]:
-                raw.cursor().execute(wrap[1])
+            if closing:
+                around.append(raw.cursor())
+                around[-1].execute(closing)
             if commit:
                 raw.commit()  # queued behind them: one round trip for all
         out = [
@@ -461,7 +467,7 @@ def _pipeline(
             connection_invalidated=lost, dialect=conn.dialect,
         ) from exc  # fmt: skip
     finally:
-        for cur in cursors:
+        for cur in (*cursors, *around):
             cur.close()
     if commit:
         conn.commit()  # SQLAlchemy's side of it: the driver has nothing left to send
