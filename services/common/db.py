@@ -16,7 +16,7 @@ import time
 import weakref
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -160,42 +160,27 @@ class Database:
             with conn.begin():
                 yield conn
 
-    @contextmanager
-    def autocommit_read(self) -> Iterator[Connection]:
+    def autocommit_read(self) -> AbstractContextManager[Connection]:
         """Reads without a transaction of their own, for reads that need no more than each
         statement's own snapshot: on PostgreSQL every statement sees what was committed when
         it started, as in a READ COMMITTED transaction, without the BEGIN and COMMIT round
         trips. SQLite (in-process, no round trips): a read transaction, as ``read``."""
-        if self.is_sqlite:
-            with self.read() as conn:
-                yield conn
-            return
-        with self.engine.connect() as conn:
-            yield conn.execution_options(isolation_level="AUTOCOMMIT")
+        return self._autocommit(self.read)
 
-    @contextmanager
-    def single_write(self) -> Iterator[Connection]:
+    def single_write(self) -> AbstractContextManager[Connection]:
         """For one write statement, atomic on its own: on PostgreSQL it commits by itself,
         without the BEGIN and COMMIT round trips (as durable: the commit waits for the WAL as
         any other). SQLite: a write transaction, as ``write``."""
-        if self.is_sqlite:
-            with self.write() as conn:
-                yield conn
-            return
-        with self.engine.connect() as conn:
-            yield conn.execution_options(isolation_level="AUTOCOMMIT")
+        return self._autocommit(self.write)
 
     def read_together(self, steps: Sequence[tuple[Executable, Mapping[str, object]]]) -> list:
         """Reads from one snapshot, each statement's rows as ``run_together`` gives them.
         PostgreSQL: a REPEATABLE READ, READ ONLY transaction opened, read and closed in one
         round trip (psycopg's pipeline mode). SQLite: a read transaction (one snapshot too)."""
-        if self.is_sqlite:
-            with self.read() as conn:
+        with self._autocommit(self.read) as conn:
+            if self.is_sqlite:
                 return run_together(conn, steps)
-        with self.engine.connect() as conn:
-            return _send(
-                conn.execution_options(isolation_level="AUTOCOMMIT"), steps, wrap=_SNAPSHOT
-            )
+            return _send(conn, steps, wrap=_SNAPSHOT)
 
     @contextmanager
     def write_starting(
@@ -206,14 +191,23 @@ class Database:
         round trip (the connection is in autocommit mode at the driver, the transaction
         opened by that BEGIN; everything in the block runs inside it, and it commits or rolls
         back at the end of the block as any other). SQLite: ``write`` and run_together."""
-        if self.is_sqlite:
-            with self.write() as conn:
+        with self._autocommit(self.write) as conn:
+            if self.is_sqlite:
                 yield conn, run_together(conn, steps)
-            return
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                return
             with conn.begin():  # its COMMIT or ROLLBACK ends the transaction BEGIN opened
                 yield conn, _send(conn, steps, wrap=_BEGUN)
+
+    @contextmanager
+    def _autocommit(self, on_sqlite: Callable) -> Iterator[Connection]:
+        """A PostgreSQL connection in autocommit mode (no BEGIN or COMMIT of its own); on
+        SQLite the unit of work ``on_sqlite`` (read or write) instead."""
+        if self.is_sqlite:
+            with on_sqlite() as conn:
+                yield conn
+            return
+        with self.engine.connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
     def migrate(self, migrations: Sequence[Migration]) -> None:
         """Create the schema and apply the migrations not yet applied, in order, once."""
@@ -328,7 +322,10 @@ def run_together(
     lock sees what the lock holder committed). SQLite: one by one. A failure raises as
     SQLAlchemy's own errors do (DBAPIError, the connection invalidated if it was lost), and
     the caller's transaction is to be rolled back. ``commit``: the transaction is committed
-    after them, in the same round trip on PostgreSQL."""
+    after them, in the same round trip on PostgreSQL. No statements (and no commit): nothing
+    is sent."""
+    if not steps and not commit:
+        return []
     if conn.dialect.name != "postgresql":
         out = [_rows_of(conn.execute(q, dict(p))) for q, p in steps]
         if commit:

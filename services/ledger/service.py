@@ -284,7 +284,7 @@ class LedgerService:
         return self._risks(store.risk_reads_from(results, scopes, currency), marks)
 
     def _risks(self, read, marks: dict[str, Decimal]) -> list[RiskMetrics]:
-        """The breaker's figures of each scope store.risk_reads read, marked, as of today."""
+        """The breaker's figures of each scope store.risk_reads_from read, marked, as of today."""
         today = bucket_start(self.clock(), "daily")
         return [_risk(figs or Figures(), rows, base, marks, today) for figs, rows, base in read]
 

@@ -370,8 +370,6 @@ def entry_steps(recorded: Sequence[Recorded]) -> list:
 
 def write_together(conn: Connection, steps: list, commit: bool = False) -> list:
     """run_together, an entry id stored already raising EntryIdTaken."""
-    if not steps and not commit:
-        return []
     try:
         return run_together(conn, steps, commit=commit)
     except IntegrityError as exc:
@@ -767,17 +765,10 @@ def insert_baselines(conn: Connection, rows: list[dict]) -> None:
 RiskReads = list[tuple[Figures | None, list[Row], Row | None]]
 
 
-def risk_reads(conn: Connection, user_id: str, scopes: Sequence[str], currency: str) -> RiskReads:
-    """For each scope ("" the account): its figures, its open positions in the currency (all
-    the user's for the account) and its latest risk baseline, in three queries sent together
-    in the caller's transaction."""
-    return risk_reads_from(
-        run_together(conn, risk_steps(user_id, scopes, currency)), scopes, currency
-    )
-
-
 def risk_steps(user_id: str, scopes: Sequence[str], currency: str) -> list:
-    """The three queries of risk_reads, for Database.read_together or run_together."""
+    """For each scope ("" the account): its figures, its open positions in the currency (all
+    the user's for the account) and its latest risk baseline, as three queries for
+    Database.read_together or run_together; risk_reads_from makes them RiskReads."""
     return [
         (
             _FIGURES_OF,
@@ -789,7 +780,7 @@ def risk_steps(user_id: str, scopes: Sequence[str], currency: str) -> list:
 
 
 def risk_reads_from(results: list, scopes: Sequence[str], currency: str) -> RiskReads:
-    """risk_reads from the rows of risk_steps."""
+    """The RiskReads of each scope from the rows of risk_steps."""
     figure_rows, rows, baselines = results
     figs = {(r.scope, r.currency): Figures.from_json(r.data) for r in figure_rows}
     latest: dict[str, Row] = {}

@@ -211,9 +211,7 @@ class Breaker:
         """The account's and the bot's metrics now. Raises AppError when they cannot be had."""
         if snap is None:
             snap = await asyncio.to_thread(self.snapshot, user_id, bot_id, symbol)
-        quote = _quote(symbol)
-        marks = await self._marks(snap.markets, exchange, symbol)
-        figures = await self.peers.risk_metrics_with_account(user_id, bot_id, quote, marks)
+        figures = await self._figures(user_id, bot_id, exchange, symbol, snap.markets)
         return _scope_metrics(snap, bot_id, figures)
 
     async def evaluate(

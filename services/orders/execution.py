@@ -224,7 +224,7 @@ class Executor:
         # two batches of statements sent together: the fills (a fill stored already comes
         # back with no row and counts for nothing), then what follows from the new ones
         values = [_fill_row(cur, f, source, now) for f in new]
-        inserted = run_together(conn, [store.fill_step(v) for v in values]) if new else []
+        inserted = run_together(conn, [store.fill_step(v) for v in values])
         rows, steps, makers = [], [], []
         filled, avg = cur.filled_amount, cur.average_price or Decimal(0)
         for f, v, got in zip(new, values, inserted, strict=True):

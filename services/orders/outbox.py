@@ -48,7 +48,6 @@ class Pending:
     attempts: int = 0
 
 
-_INSERT = outbox.insert()
 _ENQUEUED = ("kind", "user_id", "ref", "payload", "attempts", "next_attempt_at", "last_error",
              "created_at")  # fmt: skip
 _INSERT_RETURNING = (
@@ -59,19 +58,16 @@ _INSERT_RETURNING = (
 
 
 def enqueue(conn: Connection, kind: str, user_id: str, ref: str, payload: dict) -> int:
-    return enqueue_row(conn, kind, user_id, ref, payload).id
-
-
-def enqueue_row(conn: Connection, kind: str, user_id: str, ref: str, payload: dict) -> Pending:
+    """Add a row to the outbox in the caller's transaction: its id."""
     step, made = enqueue_step(kind, user_id, ref, payload)
-    return made(run_together(conn, [step])[0])
+    return made(run_together(conn, [step])[0]).id
 
 
 def enqueue_step(
     kind: str, user_id: str, ref: str, payload: dict
 ) -> tuple[tuple, Callable[[list], Pending]]:
-    """enqueue_row as a statement to send together with others (run_together), and what
-    makes the Pending of its rows."""
+    """enqueue as a statement to send together with others (run_together), and what makes
+    the Pending of its rows."""
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     now = datetime.now(UTC)

@@ -84,9 +84,6 @@ _FILLED = _UPDATE_RETURNING.values(
     {c: bindparam(c, type_=orders.c[c].type)
      for c in ("filled_amount", "average_price", "state", "done", "updated_at")}
 )  # fmt: skip
-_UPDATE_FROM_RETURNING = _UPDATE_RETURNING.where(
-    orders.c.state.in_(bindparam("w_states", expanding=True))
-)
 
 
 # --- gate A: idempotency claims -----------------------------------------------------------
@@ -125,9 +122,11 @@ def claim_steps(
     exchange: str,
     limits: Limits,
 ) -> list:
-    """Gate A's claim of the key for this order, then gate C's lock_user and limiter_usage,
-    as statements to send together (one round trip on PostgreSQL, each statement run after
-    the one before: the counts under the lock). See claimed_and_usage."""
+    """Gate A's claim of the key for this order, then gate C's lock of the user's limiter row
+    (an upsert, which creates the row or, updating it, locks it until the transaction ends;
+    SQLite's BEGIN IMMEDIATE serialises anyway) and limiter_usage's counts, as statements to
+    send together (one round trip on PostgreSQL, each statement run after the one before: the
+    counts under the lock). See claimed_and_usage."""
     claim = {"user_id": user_id, "idempotency_key": key, "order_id": order_id,
              "fingerprint": fingerprint, "expires_at": now + ttl}  # fmt: skip
     return [
@@ -180,16 +179,6 @@ def update_order(
     return conn.execute(q.values(**values)).rowcount == 1
 
 
-def update_order_returning(
-    conn: Connection, order_id: str, from_states: Sequence[str] | None = None, **values
-) -> Row | None:
-    """As update_order, and the updated row (None when nothing was updated)."""
-    if from_states is None:
-        return conn.execute(_UPDATE_RETURNING, {"w_id": order_id, **values}).first()
-    params = {"w_id": order_id, "w_states": list(from_states), **values}
-    return conn.execute(_UPDATE_FROM_RETURNING, params).first()
-
-
 def list_orders(
     conn: Connection,
     user_id: str,
@@ -234,12 +223,6 @@ def stale_received(conn: Connection, before: datetime, limit: int = 100) -> list
 # --- gate C: the limiter -------------------------------------------------------------------
 
 
-def lock_user(conn: Connection, user_id: str) -> None:
-    """Take the user's limiter lock until the transaction ends: one upsert, which creates the
-    row or, updating it, locks it (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises anyway)."""
-    conn.execute(_LOCK_USER, {"user_id": user_id, "taken": 0})
-
-
 def limiter_usage(
     conn: Connection, user_id: str, bot_id: str, exchange: str, now: datetime, limits: Limits
 ) -> Usage:
@@ -263,14 +246,11 @@ def _usage(conn: Connection, counts, params: dict, limits: Limits) -> Usage:
     return Usage(int(bot_today), int(user_today), int(burst), times)
 
 
-def insert_order_with_slot(
-    conn: Connection, values: dict, commit: bool = False, returning: bool = False
-) -> Row | None:
+def insert_order_with_slot(conn: Connection, values: dict, returning: bool = False) -> Row | None:
     """Store an order that takes a limiter slot at its ``limit_at``, and count the slot in the
     user's and the bot's day (under the user's lock). One statement on PostgreSQL (the counts'
-    upsert in a WITH clause, which always runs to completion), two on SQLite. ``commit``: the
-    transaction is committed with it (one round trip on PostgreSQL); ``returning``: the
-    stored row is returned."""
+    upsert in a WITH clause, which always runs to completion), two on SQLite. ``returning``:
+    the stored row is returned."""
     if not values["bot_id"]:
         raise ValueError("a slot needs its bot")
     slot = {"slot_user_id": values["user_id"], "slot_bot_id": values["bot_id"],
@@ -278,12 +258,10 @@ def insert_order_with_slot(
     if conn.dialect.name == "postgresql":
         params = {**dict.fromkeys(_ORDER_COLUMNS), **values, **slot}
         q = _INSERT_ORDER_WITH_SLOT_RETURNING if returning else _INSERT_ORDER_WITH_SLOT
-        [rows] = run_together(conn, [(q, params)], commit=commit)
+        [rows] = run_together(conn, [(q, params)])
         return rows[0] if returning else None
     row = insert_order_returning(conn, values) if returning else insert_order(conn, values)
     conn.execute(_TAKE_SLOT, slot)
-    if commit:
-        conn.commit()
     return row
 
 
@@ -318,10 +296,6 @@ def _day_used(bot_id):
     return func.coalesce(used.scalar_subquery(), 0)
 
 
-_ACCEPT = _UPDATE_FROM_RETURNING.values(
-    {c: bindparam(c, type_=orders.c[c].type)
-     for c in ("state", "gates", "expected_fee_bps", "done", "updated_at")}
-)  # fmt: skip
 _IN_WINDOW = and_(
     orders.c.user_id == bindparam("user_id"),
     orders.c.exchange == bindparam("exchange"),
@@ -409,14 +383,8 @@ def market_step(fill: dict) -> tuple:
                          "exchange": fill["exchange"], "symbol": symbol}  # fmt: skip
 
 
-def accept_step(order_id: str, **values) -> tuple:
-    """update_order_returning of a RECEIVED order to its accept (state, gates,
-    expected_fee_bps, done, updated_at), for run_together: no rows unless it was RECEIVED."""
-    return _ACCEPT, {"w_id": order_id, "w_states": ["RECEIVED"], **values}
-
-
 def filled_step(order_id: str, **values) -> tuple:
-    """update_order_returning of an order's fill figures (filled_amount, average_price,
+    """The update of an order's fill figures (filled_amount, average_price,
     state, done, updated_at), for run_together."""
     return _FILLED, {"w_id": order_id, **values}
 

@@ -182,3 +182,16 @@ def test_write_starting_is_one_transaction_from_its_first_statements_to_the_end(
             conn.execute(INSERT, {"k": "h3", "amount": Decimal(3), "at": None})
             raise RuntimeError("rolled back")
     assert _count(db) == 2
+
+
+def test_no_statements_send_nothing(fresh_db, monkeypatch):
+    db = _migrated(fresh_db)
+    with db.write() as conn:
+        if db.dialect == "postgresql":  # a batch, even an empty one, goes by a pipeline
+            raw = conn.connection.driver_connection
+
+            def no_pipeline():
+                raise AssertionError("an empty batch opened a pipeline (a round trip)")
+
+            monkeypatch.setattr(raw, "pipeline", no_pipeline)
+        assert run_together(conn, []) == []

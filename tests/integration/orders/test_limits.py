@@ -72,7 +72,7 @@ async def test_the_burst_window_reaches_back_over_midnight_the_day_counts_do_not
     )
 
 
-async def test_a_slot_given_back_at_gate_d_leaves_the_day_counts_as_they_were(h):
+async def test_an_order_refused_at_gate_d_takes_no_slot_and_the_day_counts_stay(h):
     u = user()
     bot = await h.bot(u)
     for _ in range(3):
@@ -82,7 +82,7 @@ async def test_a_slot_given_back_at_gate_d_leaves_the_day_counts_as_they_were(h)
     for _ in range(2):
         no = await h.submit(u, bot, **RESTING)
         assert no.rejection.code == "BREAKER_METRICS_UNAVAILABLE"
-        # C passed it as the 4th and took its slot; the first refused one's was given back
+        # C passed each as the 4th; refused by D, neither is stored holding a slot
         figures = no.gates[2].figures
         assert (figures["bot_today"], figures["user_today"]) == ("3", "3")
         assert figures["burst_in_window"] == "3"  # 12:00:00, :01, :02 within 10 s of 12:00:03
