@@ -35,7 +35,6 @@ import uuid
 from dataclasses import dataclass
 
 import grpc
-import httpx
 import sqlalchemy
 
 from amarktai.bots.v1 import bots_pb2 as bpb
@@ -227,15 +226,14 @@ class Bench:
         )
 
 
-async def _run(bench: Bench, gw_url: str, traced, receiver, n_bots: int) -> None:
+async def _run(bench: Bench, gw_port: int, traced, receiver, n_bots: int) -> None:
     ch = bench.channels
     orders = load.Orders(uuid.uuid4().hex[:8], await bench.setup(n_bots))
     base = await bench.phase("baseline echo + INSERT", load.echo_call(ch["echo"], PATH))
     stub = orders_pb2_grpc.OrderServiceStub(ch["orders"])
     _, d = await bench.phase("orders direct gRPC", load.direct_call(stub, orders), base)
-    limits = httpx.Limits(max_connections=bench.clients, max_keepalive_connections=bench.clients)
-    async with httpx.AsyncClient(base_url=gw_url, limits=limits, timeout=load.TIMEOUT) as http:
-        _, g = await bench.phase("orders via gateway", load.gateway_call(http, orders), base)
+    gw_call = load.gateway_call("127.0.0.1", gw_port, orders)
+    _, g = await bench.phase("orders via gateway", gw_call, base)
     errors = len(d.errors) + len(g.errors)
 
     port = free_port()
@@ -290,10 +288,9 @@ def run(table: Report) -> None:
                 names = ("ledger", "bots", "orders", "echo")
                 chans = {n: grpc.aio.insecure_channel(f"127.0.0.1:{ports[n]}") for n in names}
                 bench = Bench(table, meter, chans, tokens, calls, clients, seconds)
-                gw_url = f"http://127.0.0.1:{ports['gateway']}"
                 try:
                     await asyncio.wait_for(
-                        _run(bench, gw_url, traced, receiver, n_bots), timeout=budget
+                        _run(bench, ports["gateway"], traced, receiver, n_bots), timeout=budget
                     )
                 finally:
                     for c in chans.values():

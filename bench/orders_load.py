@@ -10,11 +10,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import grpc
-import httpx
 
 from amarktai.common.v1 import trading_pb2 as tpb
 from amarktai.ledger.v1 import ledger_pb2 as lpb
 from amarktai.orders.v1 import orders_pb2 as opb
+from bench.http_client import Connection, ProtocolError
 
 EXCHANGE, SYMBOL, AMOUNT, EDGE_BPS = "binance", "BTC/USDT", "0.001", "200"
 TIMEOUT = 10.0
@@ -85,11 +85,15 @@ def direct_call(stub, orders: Orders) -> Call:
     return call
 
 
-def gateway_call(http: httpx.AsyncClient, orders: Orders) -> Call:
+def gateway_call(host: str, port: int, orders: Orders) -> Call:
+    """POST /api/orders/submit, each client slot on a keep-alive connection of its own."""
+    conns: dict[int, Connection] = {}
+
     async def call(slot: int) -> None:
         key, body, bot = orders.body(slot)
         headers = {"Idempotency-Key": key, "authorization": f"Bearer {bot.token}"}
-        r = await http.post("/api/orders/submit", json=body, headers=headers)
+        conn = conns.setdefault(slot, Connection(host, port, TIMEOUT))
+        r = await conn.post_json("/api/orders/submit", body, headers)
         if r.status_code != 200:
             raise NotFilled(f"HTTP {r.status_code}: {r.text[:300]}")
         o = r.json()
@@ -140,7 +144,7 @@ async def concurrent(call: Call, clients: int, seconds: float) -> Load:
             t = time.perf_counter()
             try:
                 await call(slot)
-            except (grpc.aio.AioRpcError, httpx.HTTPError, NotFilled) as exc:
+            except (grpc.aio.AioRpcError, ProtocolError, OSError, TimeoutError, NotFilled) as exc:
                 errors.append(f"{type(exc).__name__}: {exc}"[:300])
                 continue
             samples.append(time.perf_counter() - t)

@@ -15,6 +15,7 @@ from services.bots.runner import Runner, RunnerConfig
 from services.bots.schema import MIGRATIONS
 from services.bots.service import BotService
 from services.bots.settings import BotsSettings
+from services.common.auth import TokenVerifier
 from services.common.bootstrap import run_service
 from services.common.db import Database
 from services.common.logs import log_event, setup_logging
@@ -47,7 +48,12 @@ async def main() -> None:
     promotion = Promotion(service, ledger, auth, settings.promotion)
 
     server = build_server("bots", secret, provider)
-    servicer = BotServicer(service, promotion, events_poll_seconds=settings.events_poll_seconds)
+    servicer = BotServicer(
+        service,
+        promotion,
+        events_poll_seconds=settings.events_poll_seconds,
+        verifier=TokenVerifier(secret),  # GetBotBatch items' own service tokens
+    )
     bots_pb2_grpc.add_BotServiceServicer_to_server(servicer, server)
     port, health = await start_server(server, common.listen_addr, [SERVICE_NAME])
     log_event(log, "listening", addr=common.listen_addr, db=db.dialect)

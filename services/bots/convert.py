@@ -11,8 +11,10 @@ from services.bots.domain import BotSpec, Criterion, State, validate_spec
 from services.bots.model import Bot, BotEvent
 from services.common import validate as v
 from services.common.db import decimal_text
+from services.common.errors import AppError
 
 MAX_REASON = 500
+DOMAIN = "bots"  # the ErrorInfo domain of this service's errors
 
 
 def ts(dt: datetime) -> Timestamp:
@@ -61,6 +63,13 @@ def bot_out(b: Bot) -> pb.Bot:
         updated_at=ts(b.updated_at),
         interval_seconds=b.interval_seconds,
     )
+
+
+def batch_result_out(outcome: Bot | AppError) -> pb.GetBotBatchResult:
+    """One item of GetBotBatch: its GetBot answer, or the error its GetBot would have given."""
+    if isinstance(outcome, AppError):
+        return pb.GetBotBatchResult(error=outcome.to_status(DOMAIN))
+    return pb.GetBotBatchResult(response=pb.GetBotResponse(bot=bot_out(outcome)))
 
 
 def event_out(e: BotEvent) -> pb.BotEvent:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
 
@@ -21,7 +21,13 @@ from services.bots import store
 from services.bots.domain import Action, BotSpec, InvalidTransition, State, changes, next_state
 from services.bots.model import LIVE, PAPER, Bot, BotEvent, Page
 from services.common.db import Database, decimal_text
-from services.common.errors import already_exists, failed_precondition, invalid, not_found
+from services.common.errors import (
+    AppError,
+    already_exists,
+    failed_precondition,
+    invalid,
+    not_found,
+)
 
 Clock = Callable[[], datetime]
 MAX_PK = 2**62
@@ -48,6 +54,11 @@ def decode_token(token: str) -> int:
         return value
     except (ValueError, KeyError, TypeError):
         raise invalid("page_token", "is not a token this service gave") from None
+
+
+def missing(bot_id: str) -> AppError:
+    """A bot that is not there, or not the user's: the same answer either way."""
+    return not_found(f"bot {bot_id!r}")
 
 
 def refused(exc: InvalidTransition):
@@ -115,8 +126,18 @@ class BotService:
         with self.db.autocommit_read() as conn:  # one statement (the orders service's, per order)
             row = store.get_bot(conn, user_id, bot_id)
         if row is None:
-            raise not_found(f"bot {bot_id!r}")
+            raise missing(bot_id)
         return store.row_to_bot(row)
+
+    def get_many(self, asks: Sequence[tuple[str, str]]) -> list[Bot | AppError]:
+        """``get`` for each (user_id, bot_id), in order, all read by one statement: the bot, or
+        the NOT_FOUND that ``get`` would raise (another user's bot is not found, as there)."""
+        if not asks:
+            return []
+        with self.db.autocommit_read() as conn:
+            rows = store.get_bots(conn, {bot_id for _user, bot_id in asks})
+        found = {(r.user_id, r.id): store.row_to_bot(r) for r in rows}
+        return [found[ask] if ask in found else missing(ask[1]) for ask in asks]
 
     def list(self, user_id: str, page_size: int, page_token: str) -> Page:
         after = decode_token(page_token) if page_token else 0
@@ -153,7 +174,7 @@ class BotService:
             seq = store.lock_head(conn, user_id)
             row = store.get_bot(conn, user_id, bot_id, lock=True)
             if row is None:
-                raise not_found(f"bot {bot_id!r}")
+                raise missing(bot_id)
             bot, event = self._move(conn, user_id, row, action, reason, seq + 1)
             if event is not None:
                 store.save_head(conn, user_id, event.sequence)
@@ -169,7 +190,7 @@ class BotService:
             if bot_id:
                 row = store.get_bot(conn, user_id, bot_id, lock=True)
                 if row is None:
-                    raise not_found(f"bot {bot_id!r}")
+                    raise missing(bot_id)
                 rows = [row]
             else:
                 rows = store.lock_user_bots(conn, user_id, [s for s in State if changes(s, action)])
@@ -195,7 +216,7 @@ class BotService:
         with self.db.write() as conn:
             row = store.get_bot(conn, user_id, bot_id, lock=True)
             if row is None:
-                raise not_found(f"bot {bot_id!r}")
+                raise missing(bot_id)
             if row.mode != LIVE:
                 store.set_mode(conn, row.pk, LIVE, now)
             row = store.get_bot(conn, user_id, bot_id)

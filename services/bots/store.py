@@ -84,6 +84,17 @@ def get_bot(conn: Connection, user_id: str, bot_id: str, *, lock: bool = False) 
     return conn.execute(q, {"user_id": user_id, "id": bot_id}).one_or_none()
 
 
+# One statement for the bots of a whole batch (GetBotBatch): an IN list expanded at execution,
+# and only the columns a Bot is made of.
+_BOT_COLUMNS = [c for c in bots.c if c.name not in ("pk", "create_key", "create_request")]
+_GET_BOTS = select(*_BOT_COLUMNS).where(bots.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def get_bots(conn: Connection, bot_ids: Iterable[str]) -> list[Row]:
+    """The bots with these ids, of whichever users (the caller matches each to its user)."""
+    return list(conn.execute(_GET_BOTS, {"ids": list(bot_ids)}))
+
+
 def lock_user_bots(conn: Connection, user_id: str, states: Iterable[State]) -> list[Row]:
     q = (
         select(bots)

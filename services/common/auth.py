@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
-from services.common.errors import unauthenticated
+from services.common.errors import permission_denied, unauthenticated
 
 ISSUER = "amarktai-auth"
 AUDIENCE = "amarktai"
@@ -163,3 +163,26 @@ def bearer_from_metadata(metadata: tuple | None) -> str | None:
                 return token.strip()
             return None
     return None
+
+
+def require_service() -> Caller:
+    """The caller of a call that is for services only (a service token), else
+    PERMISSION_DENIED SERVICE_TOKEN_REQUIRED."""
+    caller = current_caller()
+    if not caller.is_service:
+        raise permission_denied("SERVICE_TOKEN_REQUIRED", "this call is for services only")
+    return caller
+
+
+def batch_item_caller(verify: Callable[[str], Caller], token: str) -> Caller:
+    """The caller one item of a batch call acts for: the item's own service token, verified
+    as a call's own token is (``verify``: the server's TokenVerifier). A batch call carries
+    the calls of several users, each with the token that a call of its own would carry, so
+    every item still acts for the one user its token names. An end-user token is refused
+    (PERMISSION_DENIED): batches are for services."""
+    if not token:
+        raise unauthenticated("missing service token of the item")
+    caller = verify(token)
+    if not caller.is_service:
+        raise permission_denied("SERVICE_TOKEN_REQUIRED", "a batch item needs a service token")
+    return caller

@@ -38,7 +38,7 @@ class Env:
             raise SettingsError(name, f"is not set ({why})")
         return value
 
-    def int(self, name: str, default: int, minimum: int = 0) -> int:
+    def int(self, name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
         raw = self.str(name)
         if raw is None:
             return default
@@ -48,6 +48,8 @@ class Env:
             raise SettingsError(name, f"{raw!r} is not a whole number") from None
         if value < minimum:
             raise SettingsError(name, f"{value} is below the minimum {minimum}")
+        if maximum is not None and value > maximum:
+            raise SettingsError(name, f"{value} is above the maximum {maximum}")
         return value
 
     def decimal(self, name: str, default: str, minimum: str = "0") -> Decimal:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from amarktai.ledger.v1 import ledger_pb2, ledger_pb2_grpc
+from services.common.auth import TokenVerifier
 from services.common.bootstrap import run_service
 from services.common.db import Database
 from services.common.logs import log_event, setup_logging
@@ -27,7 +28,8 @@ async def main() -> None:
     instrument_engine(db.engine, provider)
     db.migrate(MIGRATIONS)
     server = build_server("ledger", settings.jwt_secret, provider)
-    ledger_pb2_grpc.add_LedgerServiceServicer_to_server(LedgerServicer(LedgerService(db)), server)
+    servicer = LedgerServicer(LedgerService(db), TokenVerifier(settings.jwt_secret))
+    ledger_pb2_grpc.add_LedgerServiceServicer_to_server(servicer, server)
     port, health = await start_server(server, settings.listen_addr, [SERVICE_NAME])
     log_event(log, "listening", addr=settings.listen_addr, db=db.dialect)
 

@@ -175,6 +175,21 @@ class Book:
 
     # --- folding ---------------------------------------------------------------------------
 
+    def figures_held(self, key: FiguresKey) -> Figures | None:
+        """The scope's figures as the book holds them now, None when it has not touched them
+        (then they are as stored). Neither loads nor rolls the day: a look, not a change."""
+        f = self._figures_.get(key)
+        return None if f is None else f.freeze()
+
+    def positions_held(self, currency: str) -> dict[PositionKey, tuple[Decimal, Decimal]]:
+        """The positions in this quote currency the book has touched: (signed amount, cost)
+        of each, as they stand now (the same figures position_rows stores)."""
+        return {
+            key: p.amount_and_cost()
+            for key, p in self._positions.items()
+            if self.position_currency.get(key, key[1].split("/")[-1]) == currency
+        }
+
     def _position(self, key: PositionKey) -> _Position:
         p = self._positions.get(key)
         if p is None:

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+
+import grpc
 
 from amarktai.ledger.v1 import ledger_pb2 as pb
 from amarktai.ledger.v1 import ledger_pb2_grpc
 from services.common import validate as v
-from services.common.auth import current_caller
-from services.common.errors import invalid, permission_denied
+from services.common.auth import Caller, batch_item_caller, current_caller, require_service
+from services.common.errors import AppError, invalid, permission_denied
 from services.common.validate import decimal_text_or_empty as _s
+from services.ledger import batch
 from services.ledger.convert import _ts, audit_out, event_in, event_out, fill_in, fill_out, marks_in
+from services.ledger.schema import heads
 from services.ledger.service import LedgerService
 
 MAX_BATCH = 1000
+DOMAIN = "ledger"
+MAX_USER_ID = heads.c.user_id.type.length  # what the ledger's tables hold
 _PERIODS = {
     pb.PROFIT_PERIOD_DAILY: "daily",
     pb.PROFIT_PERIOD_WEEKLY: "weekly",
@@ -21,13 +28,18 @@ _PERIODS = {
 }
 
 
-def _currency(value: str) -> str:
-    return v.currency(value, "currency") if value else "USDT"
+def _currency(value: str, field: str = "currency") -> str:
+    return v.currency(value, field) if value else "USDT"
 
 
 class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
-    def __init__(self, service: LedgerService) -> None:
+    def __init__(
+        self, service: LedgerService, verify: Callable[[str], Caller] | None = None
+    ) -> None:
+        """``verify``: the server's TokenVerifier, for the tokens of batch items (the batch
+        calls are refused without it)."""
         self.service = service
+        self.verify = verify
 
     async def _record(self, items):
         caller = current_caller()
@@ -222,6 +234,88 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
             self.service.reset_risk_baseline, caller.user_id, bot_id, currency, reason
         )
         return pb.ResetRiskBaselineResponse(baseline_sequence=seq)
+
+    # --- batches of calls of many users, for the orders service ------------------------------
+
+    async def RecordFillBatch(self, request, context):
+        now = self.service.clock()
+        results, places, fills = self._items(
+            request.items, pb.RecordFillBatchResult, lambda i, item: self._fill(i, item, now)
+        )
+        if fills:
+            outcomes = await asyncio.to_thread(batch.record_fill_batch, self.service, fills)
+            for i, o in zip(places, outcomes, strict=True):
+                results[i] = _fill_result(o)
+        return pb.RecordFillBatchResponse(results=results)
+
+    async def GetRiskMetricsBatch(self, request, context):
+        results, places, queries = self._items(
+            request.items, pb.GetRiskMetricsBatchResult, self._risk_query
+        )
+        if queries:
+            answers = await asyncio.to_thread(batch.risk_metrics_batch, self.service, queries)
+            for i, q, ms in zip(places, queries, answers, strict=True):
+                resp = _risk_out(q.scopes[0], q.currency, ms[0])
+                if len(ms) > 1:
+                    resp.account.CopyFrom(_risk_out("", q.currency, ms[1]))
+                results[i] = pb.GetRiskMetricsBatchResult(response=resp)
+        return pb.GetRiskMetricsBatchResponse(results=results)
+
+    def _items(self, items, result, parse) -> tuple[list, list[int], list]:
+        """A batch call's items parsed (``parse(i, item)``), once the call is found to be a
+        service's: the results with each bad item's error (a ``result``) in its place, and
+        the places and values of the good items, for the use case."""
+        require_service()
+        if self.verify is None:
+            raise AppError(grpc.StatusCode.UNIMPLEMENTED, "UNIMPLEMENTED", "no batch calls here")
+        if not 0 < len(items) <= MAX_BATCH:
+            raise invalid("items", f"must hold 1 to {MAX_BATCH} items")
+        results: list = [None] * len(items)
+        places, good = [], []
+        for i, item in enumerate(items):
+            try:
+                good.append(parse(i, item))
+                places.append(i)
+            except AppError as exc:
+                results[i] = result(error=exc.to_status(DOMAIN))
+        return results, places, good
+
+    def _fill(self, i: int, item: pb.RecordFillBatchItem, now) -> batch.BatchFill:
+        """An item of RecordFillBatch checked as RecordFill checks its call."""
+        caller = batch_item_caller(self.verify, item.service_token)
+        if len(caller.user_id) > MAX_USER_ID:  # (alone, the call would fail on the column)
+            raise invalid(f"items[{i}].service_token", "names a user id that is too long")
+        path, request = f"items[{i}].request.", item.request
+        if not request.HasField("fill"):
+            raise invalid(f"{path}fill", "is required")
+        new = fill_in(request.fill, caller, f"{path}fill.", now)
+        if not request.include_risk:
+            return batch.BatchFill(caller.user_id, new)
+        marks = marks_in(request.risk_marks, f"{path}risk_marks")
+        return batch.BatchFill(caller.user_id, new, marks)
+
+    def _risk_query(self, i: int, item: pb.GetRiskMetricsBatchItem) -> batch.RiskQuery:
+        """An item of GetRiskMetricsBatch checked as GetRiskMetrics checks its call."""
+        caller = batch_item_caller(self.verify, item.service_token)
+        path, request = f"items[{i}].request.", item.request
+        bot_id = v.identifier(request.bot_id, f"{path}bot_id", required=False)
+        currency = _currency(request.currency, f"{path}currency")
+        marks = marks_in(request.marks, f"{path}marks")
+        scopes = (bot_id, "") if request.include_account else (bot_id,)
+        return batch.RiskQuery(caller.user_id, scopes, currency, marks)
+
+
+def _fill_result(o: batch.FillOutcome) -> pb.RecordFillBatchResult:
+    """One item's outcome as RecordFill answers it."""
+    if o.error is not None:
+        return pb.RecordFillBatchResult(error=o.error.to_status(DOMAIN))
+    rec = o.recorded
+    resp = pb.RecordFillResponse(fill=fill_out(rec), replayed=rec.replayed)
+    if o.risk is not None:
+        e = rec.entry
+        resp.risk.CopyFrom(_risk_out(e.bot_id, e.currency, o.risk[0]))
+        resp.risk.account.CopyFrom(_risk_out("", e.currency, o.risk[1]))
+    return pb.RecordFillBatchResult(response=resp)
 
 
 def _risk_out(bot_id: str, currency: str, m) -> pb.GetRiskMetricsResponse:

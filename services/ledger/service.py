@@ -195,7 +195,7 @@ class LedgerService:
             e = item.entry
             old = known.get(e.entry_id)
             if old is not None:
-                slots.append(self._replay(old, item))
+                slots.append(self.replay(old, item))
                 continue
             if e.entry_id in index:
                 slots.append((index[e.entry_id], item))
@@ -230,7 +230,7 @@ class LedgerService:
             if isinstance(slot, Recorded)
             else new[slot[0]]
             if slot[1] is None
-            else self._replay(new[slot[0]], slot[1])
+            else self.replay(new[slot[0]], slot[1])
             for slot in slots
         ]
         writes = [] if streamed else store.entry_steps(new)
@@ -240,7 +240,9 @@ class LedgerService:
         return results, rows[len(writes) :]
 
     @staticmethod
-    def _replay(old: Recorded, item: NewEntry) -> Recorded:
+    def replay(old: Recorded, item: NewEntry) -> Recorded:
+        """``old`` (stored, or recorded earlier in the batch) as the answer to recording
+        ``item`` with its id again: replayed, or ENTRY_ID_REUSED when the fields differ."""
         e = item.entry if item.time_given else dataclasses.replace(item.entry, at=old.entry.at)
         if e.kind != old.entry.kind or canonical(e.canonical_fields()) != old.canonical:
             what = "fill" if old.entry.kind == FILL else "event"
@@ -286,7 +288,7 @@ class LedgerService:
     def _risks(self, read, marks: dict[str, Decimal]) -> list[RiskMetrics]:
         """The breaker's figures of each scope store.risk_reads_from read, marked, as of today."""
         today = bucket_start(self.clock(), "daily")
-        return [_risk(figs or Figures(), rows, base, marks, today) for figs, rows, base in read]
+        return [risk_from(figs or Figures(), rows, base, marks, today) for figs, rows, base in read]
 
     def reset_risk_baseline(self, user_id: str, bot_id: str, currency: str, reason: str) -> int:
         """Start the breaker's counts afresh: one bot, or the account and all its bots."""
@@ -409,7 +411,9 @@ def _mark(rows, marks: dict[str, Decimal]) -> tuple[list[PositionView], Decimal,
     return views, total, any_mark
 
 
-def _risk(figs: Figures, rows, base, marks: dict[str, Decimal], today: datetime) -> RiskMetrics:
+def risk_from(figs: Figures, rows, base, marks: dict[str, Decimal], today: datetime) -> RiskMetrics:
+    """The breaker's figures of one scope from its figures, its open positions (rows with
+    bot_id, symbol, amount and cost) and its latest baseline, marked, as of ``today``."""
     _views, unrealized, _any = _mark(rows, marks)
     with localcontext(CTX):
         equity = figs.equity + unrealized

@@ -200,7 +200,7 @@ def read_back(
     """record_reads' rows: the locked head, the stored entries by id, a Loader."""
     _, (head,), found, *loaded = results
     known = {r.entry_id: row_to_recorded(r) for r in found}
-    return (head.last_sequence, head.last_hash), known, _loader_from(conn, user_id, loaded, *keys)
+    return (head.last_sequence, head.last_hash), known, loader_from(conn, user_id, loaded, *keys)
 
 
 def find_by_ids(conn: Connection, user_id: str, entry_ids: Sequence[str]) -> dict[str, Row]:
@@ -259,7 +259,7 @@ def row_to_recorded(row: Row, replayed: bool = False) -> Recorded:
     )
 
 
-_ENTRY_COLUMNS = (
+ENTRY_COLUMNS = (
     "user_id",
     "sequence",
     "entry_id",
@@ -289,10 +289,10 @@ _ENTRY_COLUMNS = (
     "hash",
 )
 COPY_FROM = 50  # batches this large go to PostgreSQL by COPY; smaller ones by INSERT
-_INSERT_ENTRY = entries.insert().values({c: _p(c, type_=entries.c[c].type) for c in _ENTRY_COLUMNS})
+_INSERT_ENTRY = entries.insert().values({c: _p(c, type_=entries.c[c].type) for c in ENTRY_COLUMNS})
 
 
-def _entry_row(r: Recorded) -> tuple:
+def entry_row(r: Recorded) -> tuple:
     e = r.entry
     return (
         e.user_id,
@@ -350,11 +350,11 @@ def entry_writer(conn: Connection, count: int) -> Iterator[Callable[[Recorded], 
     and the figures or not at all; an exception inside the block aborts the COPY."""
     if not streams(conn, count):
         raise ValueError(f"a batch of {count} entries does not stream")
-    names = ", ".join(_ENTRY_COLUMNS)
+    names = ", ".join(ENTRY_COLUMNS)
     try:
         with conn.connection.driver_connection.cursor() as cur:
             with cur.copy(f"COPY entries ({names}) FROM STDIN") as copy:
-                yield lambda r: copy.write_row(_entry_row(r))
+                yield lambda r: copy.write_row(entry_row(r))
     except psycopg.errors.UniqueViolation as exc:
         if exc.diag.constraint_name == "entries_user_entry_id":
             raise EntryIdTaken(exc.diag.message_detail or "") from exc
@@ -363,9 +363,7 @@ def entry_writer(conn: Connection, count: int) -> Iterator[Callable[[Recorded], 
 
 def entry_steps(recorded: Sequence[Recorded]) -> list:
     """The INSERT of each entry, for write_together."""
-    return [
-        (_INSERT_ENTRY, dict(zip(_ENTRY_COLUMNS, _entry_row(r), strict=True))) for r in recorded
-    ]
+    return [(_INSERT_ENTRY, dict(zip(ENTRY_COLUMNS, entry_row(r), strict=True))) for r in recorded]
 
 
 def write_together(conn: Connection, steps: list, commit: bool = False) -> list:
@@ -390,8 +388,8 @@ def db_loader(
     front (found or known to be absent), any other key with a query of its own."""
     keys = (positions_, figures_, buckets_)
     if not any(keys):
-        return _loader_from(conn, user_id, [[], [], []], *keys)
-    return _loader_from(conn, user_id, run_together(conn, _loader_steps(user_id, *keys)), *keys)
+        return loader_from(conn, user_id, [[], [], []], *keys)
+    return loader_from(conn, user_id, run_together(conn, _loader_steps(user_id, *keys)), *keys)
 
 
 def _loader_steps(user_id: str, positions_, figures_, buckets_) -> list:
@@ -417,7 +415,9 @@ def _known(rows: list, keys: Sequence, key_of, value_of) -> dict:
     return out
 
 
-def _loader_from(conn: Connection, user_id: str, loaded: list, positions_, figures_, buckets_):
+def loader_from(conn: Connection, user_id: str, loaded: list, positions_, figures_, buckets_):
+    """A Loader knowing the keys' rows read by _loader_steps (or the like: rows of other keys
+    are ignored), reading any other key itself."""
     position_rows, figure_rows, bucket_rows = loaded
     known_positions = _known(
         position_rows, positions_, lambda r: (r.bot_id, r.symbol), lambda r: r.lots
@@ -486,57 +486,60 @@ def save_book(conn: Connection, user_id: str, book: Book, sequence: int) -> None
 
 def book_steps(user_id: str, book: Book, sequence: int) -> list:
     """save_book's statements, for run_together."""
+    pos, figs, bks, days = book_rows(user_id, book, sequence)
     return [
-        *_UPSERT_POSITIONS.steps(
-            [
-                {
-                    "user_id": user_id,
-                    "bot_id": bot,
-                    "symbol": sym,
-                    "currency": book.position_currency.get((bot, sym), sym.split("/")[-1]),
-                    "lots": lots,
-                    "amount": amount,
-                    "cost": cost,
-                    "updated_sequence": sequence,
-                }
-                for (bot, sym), lots, amount, cost in book.position_rows()
-            ],
-        ),
-        *_UPSERT_FIGURES.steps(
-            [
-                {
-                    "user_id": user_id,
-                    "scope": scope,
-                    "currency": cur,
-                    "data": f.to_json(),
-                    "updated_sequence": sequence,
-                }
-                for (scope, cur), f in book.figures.items()
-            ],
-        ),
-        *_UPSERT_BUCKETS.steps(
-            [
-                {
-                    "user_id": user_id,
-                    "scope": scope,
-                    "currency": cur,
-                    "period": period,
-                    "period_start": start,
-                    "realized_pnl": b.realized_pnl,
-                    "fees": b.fees,
-                    "trades": b.trades,
-                    "winning_trades": b.winning_trades,
-                }
-                for (scope, cur, period, start), b in book.buckets.items()
-            ],
-        ),
-        *_UPSERT_DAYS.steps(
-            [
-                {"user_id": user_id, "currency": cur, "day": day, "at": at, "equity": eq}
-                for (cur, day), (at, eq) in book.days.items()
-            ],
-        ),
+        *_UPSERT_POSITIONS.steps(pos),
+        *_UPSERT_FIGURES.steps(figs),
+        *_UPSERT_BUCKETS.steps(bks),
+        *_UPSERT_DAYS.steps(days),
     ]
+
+
+def book_rows(user_id: str, book: Book, sequence: int) -> tuple[list, list, list, list]:
+    """The rows of every position, figure, bucket and day the book touched, to store."""
+    return (
+        [
+            {
+                "user_id": user_id,
+                "bot_id": bot,
+                "symbol": sym,
+                "currency": book.position_currency.get((bot, sym), sym.split("/")[-1]),
+                "lots": lots,
+                "amount": amount,
+                "cost": cost,
+                "updated_sequence": sequence,
+            }
+            for (bot, sym), lots, amount, cost in book.position_rows()
+        ],
+        [
+            {
+                "user_id": user_id,
+                "scope": scope,
+                "currency": cur,
+                "data": f.to_json(),
+                "updated_sequence": sequence,
+            }
+            for (scope, cur), f in book.figures.items()
+        ],
+        [
+            {
+                "user_id": user_id,
+                "scope": scope,
+                "currency": cur,
+                "period": period,
+                "period_start": start,
+                "realized_pnl": b.realized_pnl,
+                "fees": b.fees,
+                "trades": b.trades,
+                "winning_trades": b.winning_trades,
+            }
+            for (scope, cur, period, start), b in book.buckets.items()
+        ],
+        [
+            {"user_id": user_id, "currency": cur, "day": day, "at": at, "equity": eq}
+            for (cur, day), (at, eq) in book.days.items()
+        ],
+    )
 
 
 def list_positions(conn: Connection, user_id: str, currency: str, bot_id: str) -> list[Row]:

@@ -58,6 +58,7 @@ async def main() -> None:
         bots_addr=common.bots_addr,
         auth_addr=common.auth_addr,
         timeout=float(settings.call_timeout_seconds),
+        batch_max=settings.batch_max,
     )
     tuning = Tuning(
         limits=settings.limits,
@@ -67,6 +68,7 @@ async def main() -> None:
         fill_check_seconds=float(settings.fill_check_seconds),
         lease_seconds=float(settings.lease_seconds),
         reconcile_seconds=float(settings.reconcile_seconds),
+        batch_max=settings.batch_max,
     )
     venues = ccxt_venues(urls, int(settings.exchange_timeout_seconds * 1000))
     app = OrdersApp(

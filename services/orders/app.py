@@ -47,6 +47,7 @@ class Tuning:
     idempotency_wait_seconds: float = 3.0
     lease_seconds: float = 10.0  # a live order's lease (leases.py)
     reconcile_seconds: float = 5.0  # how often the reconciler looks at open live orders
+    batch_max: int = 256  # the most concurrent orders whose gates share a transaction
 
 
 def instance_id() -> str:
@@ -104,6 +105,7 @@ class OrdersApp:
             clock,
             tracer,
             idempotency_wait=tuning.idempotency_wait_seconds,
+            batch_max=tuning.batch_max,
         )
         self.status = StatusReader(db, self.breaker, tuning.limits, clock)
         self._tasks: list[asyncio.Task] = []

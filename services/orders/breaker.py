@@ -22,6 +22,7 @@ from services.orders import breaker_store as bstore
 from services.orders import outbox as ob
 from services.orders import store
 from services.orders.clients import Peers, RiskFigures
+from services.orders.coalesce import Coalescer, traced
 from services.orders.domain.breaker import BreakerView, Metrics, Thresholds, Trip, evaluate
 from services.orders.prices import Prices
 
@@ -119,6 +120,8 @@ class Breaker:
         self.clock = clock
         # (user, quote currency) -> the markets its last evaluation here marked
         self._marked: OrderedDict[tuple[str, str], frozenset] = OrderedDict()
+        # the snapshots of concurrent orders: read together, from one snapshot
+        self._snapshots: Coalescer[tuple[str, str, str], Snapshot] = Coalescer(self._read_snapshots)
 
     # --- evaluation --------------------------------------------------------------------------
 
@@ -129,9 +132,28 @@ class Breaker:
     def snapshot(self, user_id: str, bot_id: str, symbol: str) -> Snapshot:
         """What an evaluation reads here, from one snapshot in one round trip: the breakers,
         the markets to mark and the execution errors of the account and the bot."""
+        return self.snapshots([(user_id, bot_id, symbol)])[0]
+
+    def snapshots(self, items: list[tuple[str, str, str]]) -> list[Snapshot]:
+        """snapshot() of several (user, bot, symbol), read in one round trip."""
         now = self.clock()
-        steps = bstore.snapshot_steps(user_id, _quote(symbol), now)
-        return snapshot_from(self.db.read_together(steps), bot_id, now)
+        keys = sorted({(u, _quote(sym)) for u, _b, sym in items})  # one read per user and quote
+        steps = [bstore.snapshot_steps(u, quote, now) for u, quote in keys]
+        results = self.db.read_together([s for group in steps for s in group])
+        at, where = 0, {}
+        for key, group in zip(keys, steps, strict=True):
+            where[key] = results[at : at + len(group)]
+            at += len(group)
+        return [snapshot_from(where[(u, _quote(sym))], b, now) for u, b, sym in items]
+
+    async def _read_snapshots(self, items: list[tuple[str, str, str]]) -> list[Snapshot]:
+        return await asyncio.to_thread(self.snapshots, items)
+
+    async def _snapshot(self, user_id: str, bot_id: str, symbol: str) -> Snapshot:
+        """snapshot(), read together with those of concurrent orders (alone when traced)."""
+        if traced():
+            return await asyncio.to_thread(self.snapshot, user_id, bot_id, symbol)
+        return await self._snapshots.call((user_id, bot_id, symbol))
 
     async def prefetch(
         self, user_id: str, bot_id: str, exchange: str, symbol: str, reduce_only: bool
@@ -144,7 +166,7 @@ class Breaker:
         evaluation here marked (markets only ever get added); its figures are used only if
         the snapshot has no market beyond those, else it is asked again with them all."""
         if reduce_only:
-            return await asyncio.to_thread(self.snapshot, user_id, bot_id, symbol), None
+            return await self._snapshot(user_id, bot_id, symbol), None
         quote = _quote(symbol)
         known = self._marked.get((user_id, quote))
         early = None
@@ -153,7 +175,7 @@ class Breaker:
                 self._figures(user_id, bot_id, exchange, symbol, list(known))
             )
         try:
-            snap = await asyncio.to_thread(self.snapshot, user_id, bot_id, symbol)
+            snap = await self._snapshot(user_id, bot_id, symbol)
         except BaseException:
             _discard(early)
             raise

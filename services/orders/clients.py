@@ -4,17 +4,24 @@ Every call carries a short-lived service token acting for the user, and a capped
 Reads are retried by grpc on UNAVAILABLE; state changes are not (the fill outbox retries
 RecordFill with the same fill id). A peer's refusal keeps its code and reason; a peer that
 cannot be reached is UNAVAILABLE with reason <PEER>_UNAVAILABLE.
+
+The three calls every order makes (the bot check, the breaker's figures, the fill's delivery)
+go through Coalescers: made by concurrent orders, they reach the peer together in one batch
+call (GetBotBatch, GetRiskMetricsBatch, RecordFillBatch), each item with its own user's
+service token and answered on its own. A call made inside a recorded span (tracing exports)
+goes alone, as the plain RPC, so that the peer's span of it belongs to that order's trace.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass
 from decimal import Decimal
 
 import grpc
-from google.rpc import error_details_pb2
+from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -24,10 +31,17 @@ from amarktai.ledger.v1 import ledger_pb2, ledger_pb2_grpc
 from services.common.auth import issue_service_token
 from services.common.errors import AppError, not_found
 from services.common.tracing import client_interceptors
+from services.orders.coalesce import Coalescer, traced
 
+# Retried on UNAVAILABLE: reads, and RecordFill (idempotent by its fill id)
 _READS = {
-    "amarktai.bots.v1.BotService": ["GetBot", "ListBots"],
-    "amarktai.ledger.v1.LedgerService": ["GetRiskMetrics", "RecordFill"],
+    "amarktai.bots.v1.BotService": ["GetBot", "ListBots", "GetBotBatch"],
+    "amarktai.ledger.v1.LedgerService": [
+        "GetRiskMetrics",
+        "RecordFill",
+        "GetRiskMetricsBatch",
+        "RecordFillBatch",
+    ],  # fmt: skip
     "amarktai.auth.v1.AuthService": ["GetTotpStatus", "GetExchangeKeys"],
 }
 TOKEN_REUSE_SECONDS = 60.0
@@ -56,8 +70,20 @@ def peer_error(exc: grpc.aio.AioRpcError, peer: str) -> AppError:
             f"{peer.upper()}_UNAVAILABLE",
             f"the {peer} service cannot be reached: {exc.details()}",
         )
+    return _app_error(code, exc.details(), rpc_status.from_call(exc))
+
+
+_CODES = {c.value[0]: c for c in grpc.StatusCode}
+
+
+def item_error(status: status_pb2.Status) -> AppError:
+    """The error a batch answered for one item, as the item's own call would have raised it."""
+    code = _CODES.get(status.code, grpc.StatusCode.UNKNOWN)
+    return _app_error(code, status.message, status)
+
+
+def _app_error(code: grpc.StatusCode, message: str, status) -> AppError:
     reason, metadata, violations = code.name, {}, []
-    status = rpc_status.from_call(exc)
     for detail in status.details if status is not None else []:
         info = error_details_pb2.ErrorInfo()
         bad = error_details_pb2.BadRequest()
@@ -65,7 +91,7 @@ def peer_error(exc: grpc.aio.AioRpcError, peer: str) -> AppError:
             reason, metadata = info.reason, dict(info.metadata)
         elif detail.Unpack(bad):
             violations = [(v.field, v.description) for v in bad.field_violations]
-    return AppError(code, reason, exc.details() or reason, violations=violations, metadata=metadata)
+    return AppError(code, reason, message or reason, violations=violations, metadata=metadata)
 
 
 @dataclass(frozen=True)
@@ -101,10 +127,14 @@ class Peers:
         bots_addr: str,
         auth_addr: str,
         timeout: float = 5.0,
+        batch_max: int = 256,
     ) -> None:
+        """``batch_max``: the most calls of concurrent orders sent in one batch (1: each call
+        on its own, as the plain RPC)."""
         self.jwt_secret = jwt_secret
         self.timeout = timeout
-        self._tokens: dict[str, tuple[float, tuple]] = {}  # user -> (made at, metadata)
+        self.batch_max = batch_max
+        self._tokens: dict[str, tuple[float, str, tuple]] = {}  # user -> (made at, token, md)
         options = [
             ("grpc.service_config", _service_config()),
             ("grpc.enable_retries", 1),
@@ -121,25 +151,44 @@ class Peers:
         self.ledger = ledger_pb2_grpc.LedgerServiceStub(self._channels[0])
         self.bots = bots_pb2_grpc.BotServiceStub(self._channels[1])
         self.auth = auth_pb2_grpc.AuthServiceStub(self._channels[2])
+        b, lg = bots_pb2, ledger_pb2
+        self._batches = {  # the plain RPC -> the Coalescer of its batch call
+            self.bots.GetBot: self._coalescer(
+                "bots", self.bots.GetBotBatch, self.bots.GetBot,
+                b.GetBotBatchRequest, b.GetBotBatchItem,
+            ),
+            self.ledger.GetRiskMetrics: self._coalescer(
+                "ledger", self.ledger.GetRiskMetricsBatch, self.ledger.GetRiskMetrics,
+                lg.GetRiskMetricsBatchRequest, lg.GetRiskMetricsBatchItem,
+            ),
+            self.ledger.RecordFill: self._coalescer(
+                "ledger", self.ledger.RecordFillBatch, self.ledger.RecordFill,
+                lg.RecordFillBatchRequest, lg.RecordFillBatchItem,
+            ),
+        }  # fmt: skip
 
     async def close(self) -> None:
         for channel in self._channels:
             await channel.close()
 
-    def _md(self, user_id: str) -> tuple:
+    def _held(self, user_id: str) -> tuple[float, str, tuple]:
         """A service token acting for the user, made again once it is a minute old (it is
         valid for five): signing one per call cost more than some of the calls."""
         now = time.monotonic()
         held = self._tokens.get(user_id)
         if held is not None and now - held[0] < TOKEN_REUSE_SECONDS:
-            return held[1]
-        md = (
-            ("authorization", f"Bearer {issue_service_token(self.jwt_secret, 'orders', user_id)}"),
-        )
+            return held
+        token = issue_service_token(self.jwt_secret, "orders", user_id)
         if len(self._tokens) >= TOKEN_CACHE_SIZE:
             self._tokens.clear()
-        self._tokens[user_id] = (now, md)
-        return md
+        held = self._tokens[user_id] = (now, token, (("authorization", f"Bearer {token}"),))
+        return held
+
+    def _md(self, user_id: str) -> tuple:
+        return self._held(user_id)[2]
+
+    def _token(self, user_id: str) -> str:
+        return self._held(user_id)[1]
 
     async def _call(self, peer: str, method, request, user_id: str, timeout: float | None = None):
         try:
@@ -149,13 +198,51 @@ class Peers:
         except grpc.aio.AioRpcError as exc:
             raise peer_error(exc, peer) from None
 
+    async def _batched(self, peer: str, single, request, user_id: str):
+        """One call of an order: alone (as ``single``, the plain RPC) inside a recorded span
+        or when batching is off, else in the next batch of its kind."""
+        if self.batch_max <= 1 or traced():
+            return await self._call(peer, single, request, user_id)
+        return await self._batches[single].call((user_id, request))
+
+    def _coalescer(self, peer: str, method, single, request_type, item_type) -> Coalescer:
+        async def send(items: list) -> list:
+            return await self._send_batch(peer, method, single, (request_type, item_type), items)
+
+        return Coalescer(send, self.batch_max)
+
+    async def _send_batch(self, peer: str, method, single, types, items: list) -> list:
+        """Send (user, request) items as one batch call (``types``: its request and item
+        messages): each item's response or AppError. A peer that does not know the batch call
+        yet (UNIMPLEMENTED: an older version during an upgrade) gets them as calls of their
+        own."""
+        request_type, item_type = types
+        request = request_type(
+            items=[item_type(service_token=self._token(u), request=r) for u, r in items]
+        )
+        try:
+            answer = await method(request, metadata=self._md(items[0][0]), timeout=self.timeout)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() != grpc.StatusCode.UNIMPLEMENTED:
+                raise peer_error(exc, peer) from None
+            return list(await asyncio.gather(*(self._one(peer, single, u, r) for u, r in items)))
+        return [
+            r.response if r.WhichOneof("outcome") == "response" else item_error(r.error)
+            for r in answer.results
+        ]
+
+    async def _one(self, peer: str, single, user_id: str, request):
+        try:
+            return await self._call(peer, single, request, user_id)
+        except AppError as exc:
+            return exc
+
     # --- bots ------------------------------------------------------------------------------
 
     async def get_bot(self, user_id: str, bot_id: str) -> BotInfo:
         try:
-            r = await self._call(
-                "bots", self.bots.GetBot, bots_pb2.GetBotRequest(id=bot_id), user_id
-            )
+            req = bots_pb2.GetBotRequest(id=bot_id)
+            r = await self._batched("bots", self.bots.GetBot, req, user_id)
         except AppError as exc:
             if exc.code == grpc.StatusCode.NOT_FOUND:
                 raise not_found(f"bot {bot_id!r}", "BOT_NOT_FOUND") from None
@@ -197,7 +284,7 @@ class Peers:
         req = ledger_pb2.GetRiskMetricsRequest(
             bot_id=bot_id, currency=currency, marks=marks, include_account=True
         )
-        r = await self._call("ledger", self.ledger.GetRiskMetrics, req, user_id)
+        r = await self._batched("ledger", self.ledger.GetRiskMetrics, req, user_id)
         if not r.HasField("account"):  # a ledger from before include_account: ask again
             return await self.risk_metrics(user_id, "", currency, marks), _risk(r)
         return _risk(r.account), _risk(r)
@@ -219,7 +306,9 @@ class Peers:
         if marks is not None:
             req.include_risk = True
             req.risk_marks.extend(marks)
-        return await self._call("ledger", self.ledger.RecordFill, req, user_id, timeout)
+        if timeout is not None:
+            return await self._call("ledger", self.ledger.RecordFill, req, user_id, timeout)
+        return await self._batched("ledger", self.ledger.RecordFill, req, user_id)
 
     # --- auth ------------------------------------------------------------------------------
 

@@ -217,58 +217,19 @@ class Executor:
         complete: bool = True,
     ) -> Stored:
         """Store fills in the caller's transaction, ``cur`` being the order's row as locked
-        there; with new fills, also read the breaker's snapshot for the evaluation after."""
-        now = self.clock()
+        there; with new fills, also read the breaker's snapshot for the evaluation after.
+        Two batches of statements sent together: the fills (a fill stored already comes back
+        with no row and counts for nothing), then what follows from the new ones."""
         if cur is None or cur.state not in FILLABLE:
             return Stored()
-        # two batches of statements sent together: the fills (a fill stored already comes
-        # back with no row and counts for nothing), then what follows from the new ones
-        values = [_fill_row(cur, f, source, now) for f in new]
-        inserted = run_together(conn, [store.fill_step(v) for v in values])
-        rows, steps, makers = [], [], []
-        filled, avg = cur.filled_amount, cur.average_price or Decimal(0)
-        for f, v, got in zip(new, values, inserted, strict=True):
-            if not got:
-                continue
-            rows.append(got[0])
-            with localcontext() as ctx:
-                ctx.prec = 40
-                total = filled + f.amount
-                avg = (avg * filled + f.price * f.amount) / total
-                filled = total
-            step, made = ob.enqueue_step(
-                ob.FILL, cur.user_id, f.fill_id, _payload(cur, f, source, now)
-            )
-            steps += [store.market_step(v), step]
-            makers.append((len(steps) - 1, made))
-        if not makers and final_state is None:
+        now = self.clock()
+        batch = FillBatch(cur, new, source, now, final_state, complete)
+        follow = batch.follow(run_together(conn, batch.fill_steps))
+        if follow is None:
             return Stored()
-        state = final_state or state_after_fill(filled, cur.amount)
-        if not complete and is_final(state):
-            state = State.PARTIALLY_FILLED if filled > 0 else State(cur.state)
-        if not makers and state == cur.state and cur.done:
-            return Stored()  # nothing new
-        if state != cur.state:
-            check_move(State(cur.state), state)
-        steps.append(
-            store.filled_step(
-                cur.id,
-                filled_amount=filled,
-                average_price=avg if filled > 0 else None,
-                state=str(state),
-                done=True,
-                updated_at=now,
-            )  # fmt: skip
-        )
-        at_order = len(steps) - 1
-        if makers:  # the breaker's snapshot for the evaluation after the fills
-            steps += bstore.snapshot_steps(cur.user_id, cur.symbol.split("/", 1)[1], now)
-        results = run_together(conn, steps)
-        pending = [made(results[i]) for i, made in makers]
-        snap = None
-        if makers:
-            snap = snapshot_from(results[at_order + 1 :], cur.bot_id, now)
-        return Stored(pending, results[at_order][0], rows, snap)
+        snap = bstore.snapshot_steps(*batch.snapshot, now) if batch.snapshot else []
+        results = run_together(conn, [*batch.follow_steps, *snap])
+        return follow(results, results[len(batch.follow_steps) :])
 
     async def fail(self, order, reason: str, count_error: bool = True) -> None:
         now = self.clock()
@@ -328,6 +289,79 @@ class Executor:
             except Exception as exc:  # noqa: BLE001 - the sweeper must outlive one bad pass
                 log_event(log, "sweep_failed", logging.ERROR, error=repr(exc))
             await asyncio.sleep(interval)
+
+
+class FillBatch:
+    """Storing fills of one order as two batches of statements, which the caller sends
+    (together with other orders' batches, when it stores several orders at once):
+    ``fill_steps``; then ``follow(their rows)``, which sets ``follow_steps`` and returns what
+    makes the Stored from their rows and the rows of the breaker's snapshot_steps for
+    ``snapshot`` (the user and quote currency; None when no fill is new: no snapshot). follow
+    gives None when there is nothing to follow: the order is as it was. ``known_markets``:
+    (exchange, symbol) pairs the user is known to have fills in already (their note is not
+    written again)."""
+
+    def __init__(self, cur, new: list[NewFill], source: str, now: datetime,
+                 final_state: State | None = None, complete: bool = True,
+                 known_markets: frozenset = frozenset()) -> None:  # fmt: skip
+        self.cur, self.new, self.source, self.now = cur, new, source, now
+        self.final_state, self.complete = final_state, complete
+        self.known_markets = known_markets
+        self.values = [_fill_row(cur, f, source, now) for f in new]
+        self.fill_steps = [store.fill_step(v) for v in self.values]
+        self.follow_steps: list = []
+        self.snapshot: tuple[str, str] | None = None
+
+    def follow(self, inserted: list) -> Callable[[list, list], Stored] | None:
+        cur, now = self.cur, self.now
+        rows, steps, makers = [], [], []
+        filled, avg = cur.filled_amount, cur.average_price or Decimal(0)
+        for f, v, got in zip(self.new, self.values, inserted, strict=True):
+            if not got:
+                continue
+            rows.append(got[0])
+            with localcontext() as ctx:
+                ctx.prec = 40
+                total = filled + f.amount
+                avg = (avg * filled + f.price * f.amount) / total
+                filled = total
+            step, made = ob.enqueue_step(
+                ob.FILL, cur.user_id, f.fill_id, _payload(cur, f, self.source, now)
+            )
+            if (cur.exchange, cur.symbol) not in self.known_markets:
+                steps.append(store.market_step(v))
+            steps.append(step)
+            makers.append((len(steps) - 1, made))
+        if not makers and self.final_state is None:
+            return None
+        state = self.final_state or state_after_fill(filled, cur.amount)
+        if not self.complete and is_final(state):
+            state = State.PARTIALLY_FILLED if filled > 0 else State(cur.state)
+        if not makers and state == cur.state and cur.done:
+            return None  # nothing new
+        if state != cur.state:
+            check_move(State(cur.state), state)
+        steps.append(
+            store.filled_step(
+                cur.id,
+                filled_amount=filled,
+                average_price=avg if filled > 0 else None,
+                state=str(state),
+                done=True,
+                updated_at=now,
+            )  # fmt: skip
+        )
+        at_order = len(steps) - 1
+        self.follow_steps = steps
+        if makers:  # the breaker's snapshot, for the evaluation after the fills
+            self.snapshot = (cur.user_id, cur.symbol.split("/", 1)[1])
+
+        def stored(results: list, snapshot: list) -> Stored:
+            pending = [made(results[i]) for i, made in makers]
+            snap = snapshot_from(snapshot, cur.bot_id, now) if makers else None
+            return Stored(pending, results[at_order][0], rows, snap)
+
+        return stored
 
 
 def _ts(dt: datetime) -> str:

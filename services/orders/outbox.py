@@ -26,6 +26,7 @@ from services.common.db import Database, run_together
 from services.common.errors import AppError
 from services.common.logs import log_event
 from services.orders.clients import Peers, RiskFigures, risk_after
+from services.orders.coalesce import Coalescer
 from services.orders.faults import DURING_OUTBOX_DELIVERY, Faults
 from services.orders.schema import outbox
 
@@ -100,6 +101,8 @@ class Outbox:
         self.wake = asyncio.Event()
         self.on_fill_delivered = on_fill_delivered
         self.faults = faults or Faults()
+        # the delivered marks of concurrent deliveries: one statement for many rows
+        self._marks: Coalescer[int, None] = Coalescer(self._mark_delivered)
 
     async def deliver(self, ids: Sequence[int]) -> bool:
         """Deliver these rows now, in order; True when all of them are delivered."""
@@ -200,7 +203,7 @@ class Outbox:
             span.set_attribute("decision", "delivered")
         if row.kind == FILL:
             self.faults.hit(DURING_OUTBOX_DELIVERY)
-        await asyncio.to_thread(self._delivered, row.id)
+        await self._marks.call(row.id)
         if row.kind == FILL and self.on_fill_delivered is not None:
             await self.on_fill_delivered(row.user_id, payload)
         return True, answer
@@ -228,11 +231,15 @@ class Outbox:
         else:
             raise ValueError(f"unknown outbox kind {kind!r}")
 
-    def _delivered(self, row_id: int) -> None:
+    async def _mark_delivered(self, row_ids: list[int]) -> list[None]:
+        await asyncio.to_thread(self._delivered, row_ids)
+        return [None] * len(row_ids)
+
+    def _delivered(self, row_ids: list[int]) -> None:
         with self.db.single_write() as conn:
             conn.execute(
                 outbox.update()
-                .where(outbox.c.id == row_id, outbox.c.delivered_at.is_(None))
+                .where(outbox.c.id.in_(row_ids), outbox.c.delivered_at.is_(None))
                 .values(delivered_at=self.wall_clock())
             )
 

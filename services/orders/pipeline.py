@@ -13,19 +13,19 @@ id. The first refusal ends the order as REJECTED (an answer, not an error).
   The evaluation (its figures read from the order's arrival) happens before the order's
   transaction, so no lock waits on the ledger; D's decision is applied after C, in it.
 
-One transaction per order: it opens with A's claim and C's lock and counts (one round trip)
-and stores the order once, REJECTED by the first gate that refuses or ACCEPTED with its slot
-(a paper market order with its fill), so an interrupted submission leaves nothing behind.
+One transaction per order (front.py; the orders of concurrent submissions share one): it opens
+with A's claim and C's lock and counts (one round trip) and stores the order once, REJECTED by
+the first gate that refuses or ACCEPTED with its slot (a paper market order with its fill), so
+an interrupted submission leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import grpc
@@ -33,22 +33,22 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from sqlalchemy import Row
 
-from services.common.db import Database, decimal_text
+from services.common.db import Database
 from services.common.errors import (
     AppError,
     already_exists,
-    failed_precondition,
     invalid,
     not_found,
 )
 from services.orders import store
 from services.orders.breaker import Breaker
 from services.orders.clients import Peers
+from services.orders.coalesce import Coalescer, traced
 from services.orders.domain import breaker as bdomain
 from services.orders.domain import limiter
-from services.orders.domain.fees import fee_coverage
-from services.orders.domain.model import Gate, GateDecision, OrderRequest, OrderType, Side, State
-from services.orders.execution import Executor, Stored
+from services.orders.domain.model import Gate, GateDecision, OrderRequest, OrderType, State
+from services.orders.execution import Executor
+from services.orders.front import Front, Fronts, Job, Plan
 from services.orders.prices import Prices
 
 BREAKER_RETRY_SECONDS = 5
@@ -59,15 +59,6 @@ class OrderOut:
     order: Row
     fills: list[Row]
     replayed: bool = False
-
-
-def _attrs(span: trace.Span, d: GateDecision) -> None:
-    span.set_attribute("decision", "pass" if d.passed else "reject")
-    span.set_attribute("reason", d.reason)
-    if d.code:
-        span.set_attribute("code", d.code)
-    for key, value in d.figures.items():
-        span.set_attribute(f"figure.{key}", value)
 
 
 class OrderPipeline:
@@ -83,7 +74,9 @@ class OrderPipeline:
         clock: Callable[[], datetime],
         tracer: trace.Tracer,
         idempotency_wait: float = 3.0,
+        batch_max: int = 256,
     ) -> None:
+        """``batch_max``: the most orders whose gates go in one transaction (1: each alone)."""
         self.db = db
         self.peers = peers
         self.prices = prices
@@ -94,6 +87,9 @@ class OrderPipeline:
         self.clock = clock
         self.tracer = tracer
         self.idempotency_wait = idempotency_wait
+        self.batch_max = batch_max
+        self.fronts = Fronts(db, executor, limits, ttl, clock, tracer)
+        self._fronts: Coalescer[Job, Front] = Coalescer(self._run_fronts, batch_max)
 
     async def submit(self, user_id: str, req: OrderRequest) -> OrderOut:
         ctx = trace.get_current_span().get_span_context()
@@ -132,8 +128,9 @@ class OrderPipeline:
                 span.set_attribute("order.id", order_id)
                 d = await self._breaker(user_id, req, prefetch)
                 span.set_attribute("decision", "pass" if d.passed else "reject")
-        plan = _Plan(costs.fee_bps(req.type), bot.mode == "PAPER" and req.type is OrderType.MARKET)
+        plan = Plan(costs.fee_bps(req.type), bot.mode == "PAPER" and req.type is OrderType.MARKET)
         if plan.paper_market and d is not None and d.passed:  # its quote, taken just before
+            plan.markets = frozenset(prefetch.result()[0].markets)  # (read for gate D)
             try:
                 plan.quote = await self.prices.quote(req.exchange, req.symbol)
             except AppError as exc:
@@ -144,13 +141,11 @@ class OrderPipeline:
         span = self.tracer.start_span("gate.idempotency")
         span.set_attribute("gate", str(Gate.IDEMPOTENCY))
         ex = self.executor
+        job = Job(user_id, req, order_id, bot, trace_id, costs, span, parent, d, plan)
         try:
             with trace.use_span(span, record_exception=False, set_status_on_exception=False):
                 for _ in range(3):
-                    front = await asyncio.to_thread(
-                        self._front, user_id, req, order_id, bot, trace_id, costs, span, parent,
-                        d, plan,
-                    )  # fmt: skip
+                    front = await self._front(job)
                     if front.claim is not None:
                         span.set_attribute("order.id", front.claim.order_id)
                         return await self._replay(span, user_id, req, front.claim)
@@ -185,6 +180,20 @@ class OrderPipeline:
                 return await self.read(user_id, order_id)
         return OrderOut(stored.order, stored.fills)
 
+    async def _front(self, job: Job) -> Front:
+        """Gates A to D and the order stored (front.py): in one transaction with the orders
+        that concurrent submissions send at the same time, or alone when traced (its
+        statements then in its own trace) or when batching is off."""
+        if self.batch_max > 1 and not traced():
+            return await self._fronts.call(job)
+        [front] = await asyncio.to_thread(self.fronts.run, [job])
+        if isinstance(front, AppError):
+            raise front
+        return front
+
+    async def _run_fronts(self, jobs: list[Job]) -> list[Front | AppError]:
+        return await asyncio.to_thread(self.fronts.run, jobs)
+
     # --- reads ---------------------------------------------------------------------------------
 
     async def read(self, user_id: str, order_id: str, replayed: bool = False) -> OrderOut:
@@ -197,132 +206,6 @@ class OrderPipeline:
         if row is None:
             raise not_found(f"order {order_id!r}", "ORDER_NOT_FOUND")
         return OrderOut(row, fills, replayed)
-
-    # --- gate A ---------------------------------------------------------------------------------
-
-    def _preconditions(self, conn, user_id: str, req: OrderRequest, bot_state: str) -> None:
-        if req.reduce_only:
-            held = store.position(conn, user_id, req.bot_id, req.symbol)
-            reduces = held > 0 if req.side is Side.SELL else held < 0
-            if not reduces or req.amount > abs(held):
-                raise failed_precondition(
-                    "NOTHING_TO_REDUCE",
-                    f"a reduce-only {req.side.lower()} of {decimal_text(req.amount)} needs a "
-                    f"position at least that large the other way; the bot holds "
-                    f"{decimal_text(held)} {req.base}",
-                )
-        elif bot_state != "RUNNING":
-            raise failed_precondition(
-                "BOT_NOT_RUNNING",
-                f"the bot is {bot_state}: only a RUNNING bot takes orders (reduce-only orders "
-                "are taken in any state)",
-                state=bot_state,
-            )
-
-    def _front(
-        self, user_id: str, req: OrderRequest, order_id: str, bot, trace_id: str, costs,
-        span_a: trace.Span, parent, d: GateDecision | None, plan: _Plan,
-    ) -> Front:  # fmt: skip
-        """Gates A, B and C, and gate D's decision (``d``, evaluated before), in one write
-        transaction. A: claim the key, or find the unexpired claim holding it (a replay:
-        nothing else is checked); a new claim's preconditions are checked before anything is
-        stored, and a failed one rolls the claim back. B: fee coverage. C: the limiter's counts
-        under the user's lock row. The claim, the lock and the counts are sent together. The
-        order is stored once, at the end: REJECTED by B, C or D, or ACCEPTED holding its
-        limiter slot (a paper market order filled with it, on ``plan.quote``), committed with
-        the claim. A Front with no claim and no decisions: a claim holding the key expired
-        meanwhile; retry."""
-        now = self.clock()
-        fp = req.fingerprint()
-        steps = store.claim_steps(
-            user_id, req.idempotency_key, order_id, fp, now, self.ttl, req.bot_id, req.exchange,
-            self.limits,
-        )  # fmt: skip
-        # the transaction starts with the claim, the limiter's lock and its counts: one round
-        # trip on PostgreSQL, its BEGIN included
-        with self.db.write_starting(steps) as (conn, results):
-            claimed, usage = store.claimed_and_usage(conn, steps, results, now, self.limits)
-            if not claimed:
-                return Front(claim=store.find_claim(conn, user_id, req.idempotency_key, now))
-            self._preconditions(conn, user_id, req, bot.state)
-            a = GateDecision(
-                Gate.IDEMPOTENCY, True, "a new idempotency key",
-                figures={"ttl_hours": str(int(self.ttl.total_seconds() // 3600))},
-            )  # fmt: skip
-            span_a.set_attribute("order.id", order_id)
-            _attrs(span_a, a)
-            span_a.end()
-            row = {
-                "id": order_id,
-                "user_id": user_id,
-                "bot_id": req.bot_id,
-                "idempotency_key": req.idempotency_key,
-                "fingerprint": fp,
-                "exchange": req.exchange,
-                "symbol": req.symbol,
-                "side": str(req.side),
-                "type": str(req.type),
-                "amount": req.amount,
-                "price": req.price,
-                "expected_edge_bps": req.expected_edge_bps,
-                "reduce_only": req.reduce_only,
-                "mode": bot.mode,
-                "state": str(State.RECEIVED),
-                "state_reason": "",
-                "trace_id": trace_id,
-                "filled_amount": 0 * req.amount,
-                "done": False,
-                "created_at": now,
-                "updated_at": now,
-            }
-            decisions = [a]
-            with self.tracer.start_as_current_span("gate.fee_coverage", context=parent) as span:
-                span.set_attribute("gate", str(Gate.FEE_COVERAGE))
-                span.set_attribute("order.id", order_id)
-                b = fee_coverage(req.type, req.expected_edge_bps, req.reduce_only, costs)
-                _attrs(span, b)
-                decisions.append(b)
-            if b.passed:
-                with self.tracer.start_as_current_span("gate.trade_limit", context=parent) as sp:
-                    sp.set_attribute("gate", str(Gate.TRADE_LIMIT))
-                    sp.set_attribute("order.id", order_id)
-                    c = limiter.decide(self.limits, usage, now)
-                    _attrs(sp, c)
-                    decisions.append(c)
-                if c.passed:
-                    if d is None:  # (not reached: an order without D's figures fails A)
-                        raise RuntimeError("gate D was not evaluated for an order that reached it")
-                    with self.tracer.start_as_current_span(
-                        "gate.circuit_breaker", context=parent
-                    ) as sp:
-                        sp.set_attribute("gate", str(Gate.CIRCUIT_BREAKER))
-                        sp.set_attribute("order.id", order_id)
-                        _attrs(sp, d)
-                        decisions.append(d)
-            last = decisions[-1]
-            if not last.passed:
-                order = store.insert_order_returning(conn, {**row, **_rejected(decisions, last)})
-                return Front(decisions=decisions, order=order)
-            resting = req.type is OrderType.LIMIT and bot.mode == "PAPER"
-            accepted = {
-                **row,
-                "state": str(State.ACCEPTED),
-                "gates": json.dumps([x.to_json() for x in decisions]),
-                "expected_fee_bps": plan.expected_fee_bps,
-                "done": resting,
-                "limit_at": now,
-            }
-            order = store.insert_order_with_slot(conn, accepted, returning=True)
-            stored = None
-            if plan.paper_market and plan.quote is not None:  # filled as it is stored
-                with self.tracer.start_as_current_span("paper.fill", context=parent) as sp:
-                    sp.set_attribute("order.id", order_id)
-                    ex = self.executor
-                    new = ex.paper_new_fill(order, plan.quote)
-                    stored = (
-                        Stored() if new is None else ex.store_fills_in(conn, order, [new], "PAPER")
-                    )
-        return Front(decisions=decisions, order=order, stored=stored)
 
     async def _replay(self, span, user_id: str, req: OrderRequest, claim) -> OrderOut:
         if claim.fingerprint != req.fingerprint():
@@ -369,35 +252,3 @@ class OrderPipeline:
             for sm in measured:
                 figures.update(sm.metrics.as_figures("account." if not sm.bot_id else "bot."))
         return bdomain.decide(views, req.reduce_only, figures)
-
-
-def _rejected(decisions: list[GateDecision], d: GateDecision) -> dict:
-    """An order's columns when stored REJECTED by ``d``."""
-    return {
-        "state": str(State.REJECTED),
-        "state_reason": d.reason,
-        "gates": json.dumps([x.to_json() for x in decisions]),
-        "rejection": json.dumps(d.to_json()),
-        "done": True,
-    }
-
-
-@dataclass(frozen=True)
-class Front:
-    """Gates A to D: the claim holding the key (a replay), or the decisions made and the
-    order as stored (with its fill, for a paper market order)."""
-
-    claim: Row | None = None
-    decisions: list[GateDecision] = field(default_factory=list)
-    order: Row | None = None
-    stored: Stored | None = None
-
-
-@dataclass
-class _Plan:
-    """What storing an accepted order needs, settled before its transaction."""
-
-    expected_fee_bps: object
-    paper_market: bool
-    quote: object = None
-    quote_error: AppError | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, localcontext
 
@@ -22,7 +22,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from services.common.db import run_together
 from services.orders.domain.limiter import Limits, Usage, day_start, window_start
 from services.orders.schema import (
     fills,
@@ -75,7 +74,6 @@ _TAKE_CLAIM = insert_on_conflict(
 _LOCK_USER = insert_on_conflict(limiter_locks, ["user_id"], update="taken = 0")
 _INSERT_FILL = insert_on_conflict(fills, ["fill_id"], returning=list(fills.c))
 _ADD_MARKET = insert_on_conflict(markets, ["user_id", "quote", "exchange", "symbol"])
-_INSERT_ORDER = orders.insert()
 _INSERT_ORDER_RETURNING = orders.insert().returning(*orders.c)
 _GET_ORDER = select(orders).where(orders.c.id == bindparam("w_id"))
 _GET_USER_ORDER = _GET_ORDER.where(orders.c.user_id == bindparam("w_user_id"))
@@ -98,7 +96,8 @@ def find_claim(conn: Connection, user_id: str, key: str, now: datetime) -> Row |
     return conn.execute(q).first()
 
 
-def _take_expired_claim(conn: Connection, user_id: str, key: str, values: dict, now) -> bool:
+def take_expired_claim(conn: Connection, user_id: str, key: str, values: dict, now) -> bool:
+    """Take over the claim of a key that has expired (under the user's lock): True if taken."""
     expired = conn.execute(
         idempotency_claims.update()
         .where(
@@ -111,52 +110,40 @@ def _take_expired_claim(conn: Connection, user_id: str, key: str, values: dict, 
     return expired.rowcount == 1
 
 
-def claim_steps(
-    user_id: str,
-    key: str,
-    order_id: str,
-    fingerprint: str,
-    now: datetime,
-    ttl: timedelta,
-    bot_id: str,
-    exchange: str,
-    limits: Limits,
-) -> list:
-    """Gate A's claim of the key for this order, then gate C's lock of the user's limiter row
-    (an upsert, which creates the row or, updating it, locks it until the transaction ends;
-    SQLite's BEGIN IMMEDIATE serialises anyway) and limiter_usage's counts, as statements to
-    send together (one round trip on PostgreSQL, each statement run after the one before: the
-    counts under the lock). See claimed_and_usage."""
-    claim = {"user_id": user_id, "idempotency_key": key, "order_id": order_id,
-             "fingerprint": fingerprint, "expires_at": now + ttl}  # fmt: skip
-    return [
-        (_TAKE_CLAIM, claim),
-        (_LOCK_USER, {"user_id": user_id, "taken": 0}),
-        (_USAGE, _usage_params(user_id, bot_id, exchange, now, limits)),
-    ]
+def claim_step(
+    user_id: str, key: str, order_id: str, fingerprint: str, now: datetime, ttl: timedelta
+) -> tuple:
+    """Gate A's claim of a key for an order, for run_together: a row when it is the order's
+    now, none when a claim holds the key already (see take_expired_claim)."""
+    return _TAKE_CLAIM, {"user_id": user_id, "idempotency_key": key, "order_id": order_id,
+                         "fingerprint": fingerprint, "expires_at": now + ttl}  # fmt: skip
 
 
-def claimed_and_usage(
-    conn: Connection, steps: list, results: list, now: datetime, limits: Limits
-) -> tuple[bool, Usage]:
-    """From claim_steps' rows, in their transaction: whether the key is this order's now (an
-    expired claim holding it is taken over, under the lock), and the limiter's counts. The
-    lock and the counts are taken even when the key is not claimed (a replay then finds its
-    claim; nothing is counted)."""
-    (_, claim), _, (_, params) = steps
-    taken, _, (counts,) = results
-    values = {k: claim[k] for k in ("order_id", "fingerprint", "expires_at")}
-    ours = bool(taken) or _take_expired_claim(
-        conn, claim["user_id"], claim["idempotency_key"], values, now
-    )
-    return ours, _usage(conn, counts, params, limits)
+def unclaim_step(user_id: str, key: str, order_id: str) -> tuple:
+    """Give back a claim this order took in this transaction (its precondition failed)."""
+    return _UNCLAIM, {"user_id": user_id, "key": key, "order_id": order_id}
+
+
+def lock_user_step(user_id: str) -> tuple:
+    """Gate C's lock of the user's limiter row, for run_together: an upsert, which creates the
+    row or, updating it, locks it until the transaction ends (SQLite's BEGIN IMMEDIATE
+    serialises anyway). The counts read after it (usage_step) are under the lock."""
+    return _LOCK_USER, {"user_id": user_id, "taken": 0}
+
+
+def usage_step(user_id: str, bot_id: str, exchange: str, now: datetime, limits: Limits) -> tuple:
+    """The limiter's counts for an order (see limiter_usage), for run_together."""
+    return _USAGE, _usage_params(user_id, bot_id, exchange, now, limits)
+
+
+_UNCLAIM = idempotency_claims.delete().where(
+    idempotency_claims.c.user_id == bindparam("user_id"),
+    idempotency_claims.c.idempotency_key == bindparam("key"),
+    idempotency_claims.c.order_id == bindparam("order_id"),
+)
 
 
 # --- orders ----------------------------------------------------------------------------------
-
-
-def insert_order(conn: Connection, values: dict) -> None:
-    conn.execute(_INSERT_ORDER, values)
 
 
 def get_order(conn: Connection, order_id: str, user_id: str | None = None) -> Row | None:
@@ -230,7 +217,7 @@ def limiter_usage(
     small indexed range of the user's orders on the exchange), in one statement; the window's
     oldest times only when it is full."""
     params = _usage_params(user_id, bot_id, exchange, now, limits)
-    return _usage(conn, conn.execute(_USAGE, params).one(), params, limits)
+    return usage_of(conn, [conn.execute(_USAGE, params).one()], user_id, exchange, now, limits)
 
 
 def _usage_params(user_id: str, bot_id: str, exchange: str, now: datetime, limits: Limits):
@@ -238,36 +225,48 @@ def _usage_params(user_id: str, bot_id: str, exchange: str, now: datetime, limit
             "window": window_start(now, limits)}  # fmt: skip
 
 
-def _usage(conn: Connection, counts, params: dict, limits: Limits) -> Usage:
-    bot_today, user_today, burst = counts
+def usage_of(
+    conn: Connection,
+    rows: list,
+    user_id: str,
+    exchange: str,
+    now: datetime,
+    limits: Limits,
+    extra: tuple[int, int, int] = (0, 0, 0),
+) -> Usage:
+    """The Usage from usage_step's rows, plus ``extra`` slots taken in this transaction since
+    (the bot's, the user's, the user's on the exchange, all at ``now``): the burst window's
+    oldest times are read when the window is full."""
+    ((bot_today, user_today, burst),) = rows
+    bot_today, user_today = int(bot_today) + extra[0], int(user_today) + extra[1]
+    burst = int(burst) + extra[2]
     times: tuple[datetime, ...] = ()
     if burst >= limits.burst_orders:  # the retry time is read from them only then
-        times = tuple(conn.execute(_BURST_TIMES, {**params, "limit": BURST_TIMES}).scalars())
-    return Usage(int(bot_today), int(user_today), int(burst), times)
+        params = {"user_id": user_id, "exchange": exchange, "window": window_start(now, limits),
+                  "limit": BURST_TIMES}  # fmt: skip
+        times = (*conn.execute(_BURST_TIMES, params).scalars(), *(now,) * extra[2])
+    return Usage(bot_today, user_today, burst, times[:BURST_TIMES])
 
 
-def insert_order_with_slot(conn: Connection, values: dict, returning: bool = False) -> Row | None:
-    """Store an order that takes a limiter slot at its ``limit_at``, and count the slot in the
-    user's and the bot's day (under the user's lock). One statement on PostgreSQL (the counts'
-    upsert in a WITH clause, which always runs to completion), two on SQLite. ``returning``:
-    the stored row is returned."""
+def order_steps(conn: Connection, values: dict, slot: bool) -> tuple[list, Callable]:
+    """The insert of an order, for run_together: its steps, and what gives the stored row
+    from their rows. ``slot``: the order takes a limiter slot at its ``limit_at`` and counts it
+    in the user's and the bot's day (under the user's lock): one statement on PostgreSQL (the
+    counts' upsert in a WITH clause, which always runs to completion), two on SQLite."""
+    full = {**dict.fromkeys(_ORDER_COLUMNS), **values}  # every column given: a statement made once
+    if not slot:
+        return [(_INSERT_ORDER_RETURNING, full)], _first_row
     if not values["bot_id"]:
         raise ValueError("a slot needs its bot")
-    slot = {"slot_user_id": values["user_id"], "slot_bot_id": values["bot_id"],
-            "slot_day": day_start(values["limit_at"])}  # fmt: skip
+    taken = {"slot_user_id": values["user_id"], "slot_bot_id": values["bot_id"],
+             "slot_day": day_start(values["limit_at"])}  # fmt: skip
     if conn.dialect.name == "postgresql":
-        params = {**dict.fromkeys(_ORDER_COLUMNS), **values, **slot}
-        q = _INSERT_ORDER_WITH_SLOT_RETURNING if returning else _INSERT_ORDER_WITH_SLOT
-        [rows] = run_together(conn, [(q, params)])
-        return rows[0] if returning else None
-    row = insert_order_returning(conn, values) if returning else insert_order(conn, values)
-    conn.execute(_TAKE_SLOT, slot)
-    return row
+        return [(_INSERT_ORDER_WITH_SLOT_RETURNING, {**full, **taken})], _first_row
+    return [(_INSERT_ORDER_RETURNING, full), (_TAKE_SLOT, taken)], _first_row
 
 
-def insert_order_returning(conn: Connection, values: dict) -> Row:
-    """insert_order, and the stored row."""
-    return conn.execute(_INSERT_ORDER_RETURNING, values).one()
+def _first_row(rows: list) -> Row:
+    return rows[0][0]
 
 
 def day_counts(conn: Connection, user_id: str, day: datetime) -> dict[str, int]:
@@ -331,7 +330,6 @@ _INSERT_ORDER_WITH_SLOT_SQL = (
     f"VALUES ({', '.join(':' + n for n in _ORDER_COLUMNS)})"
 )
 _ORDER_BINDS = (*_SLOT_BINDS, *(bindparam(n, type_=orders.c[n].type) for n in _ORDER_COLUMNS))
-_INSERT_ORDER_WITH_SLOT = text(_INSERT_ORDER_WITH_SLOT_SQL).bindparams(*_ORDER_BINDS)
 _INSERT_ORDER_WITH_SLOT_RETURNING = (
     text(f"{_INSERT_ORDER_WITH_SLOT_SQL} RETURNING {', '.join(_ORDER_COLUMNS)}")
     .bindparams(*_ORDER_BINDS)

@@ -2,6 +2,7 @@ import datetime
 
 from google.api import annotations_pb2 as _annotations_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.rpc import status_pb2 as _status_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -148,6 +149,34 @@ class GetBotResponse(_message.Message):
     BOT_FIELD_NUMBER: _ClassVar[int]
     bot: Bot
     def __init__(self, bot: _Optional[_Union[Bot, _Mapping]] = ...) -> None: ...
+
+class GetBotBatchRequest(_message.Message):
+    __slots__ = ("items",)
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[GetBotBatchItem]
+    def __init__(self, items: _Optional[_Iterable[_Union[GetBotBatchItem, _Mapping]]] = ...) -> None: ...
+
+class GetBotBatchItem(_message.Message):
+    __slots__ = ("service_token", "request")
+    SERVICE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    service_token: str
+    request: GetBotRequest
+    def __init__(self, service_token: _Optional[str] = ..., request: _Optional[_Union[GetBotRequest, _Mapping]] = ...) -> None: ...
+
+class GetBotBatchResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[GetBotBatchResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[GetBotBatchResult, _Mapping]]] = ...) -> None: ...
+
+class GetBotBatchResult(_message.Message):
+    __slots__ = ("response", "error")
+    RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    response: GetBotResponse
+    error: _status_pb2.Status
+    def __init__(self, response: _Optional[_Union[GetBotResponse, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
 
 class StartBotRequest(_message.Message):
     __slots__ = ("id", "reason")

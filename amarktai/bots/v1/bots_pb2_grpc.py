@@ -101,6 +101,11 @@ class BotServiceStub:
                 request_serializer=amarktai_dot_bots_dot_v1_dot_bots__pb2.ClearTrippedBotsRequest.SerializeToString,
                 response_deserializer=amarktai_dot_bots_dot_v1_dot_bots__pb2.ClearTrippedBotsResponse.FromString,
                 _registered_method=True)
+        self.GetBotBatch = channel.unary_unary(
+                '/amarktai.bots.v1.BotService/GetBotBatch',
+                request_serializer=amarktai_dot_bots_dot_v1_dot_bots__pb2.GetBotBatchRequest.SerializeToString,
+                response_deserializer=amarktai_dot_bots_dot_v1_dot_bots__pb2.GetBotBatchResponse.FromString,
+                _registered_method=True)
 
 
 class BotServiceServicer:
@@ -196,6 +201,15 @@ class BotServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetBotBatch(self, request, context):
+        """For the orders service only (service token): several GetBot calls in one (the bot checks
+        of concurrent orders, sent together). Each item acts for the user its own service token
+        names and is answered as its own GetBot would be, or with its own error.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BotServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -263,6 +277,11 @@ def add_BotServiceServicer_to_server(servicer, server):
                     servicer.ClearTrippedBots,
                     request_deserializer=amarktai_dot_bots_dot_v1_dot_bots__pb2.ClearTrippedBotsRequest.FromString,
                     response_serializer=amarktai_dot_bots_dot_v1_dot_bots__pb2.ClearTrippedBotsResponse.SerializeToString,
+            ),
+            'GetBotBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBotBatch,
+                    request_deserializer=amarktai_dot_bots_dot_v1_dot_bots__pb2.GetBotBatchRequest.FromString,
+                    response_serializer=amarktai_dot_bots_dot_v1_dot_bots__pb2.GetBotBatchResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -618,6 +637,33 @@ class BotService:
             '/amarktai.bots.v1.BotService/ClearTrippedBots',
             amarktai_dot_bots_dot_v1_dot_bots__pb2.ClearTrippedBotsRequest.SerializeToString,
             amarktai_dot_bots_dot_v1_dot_bots__pb2.ClearTrippedBotsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBotBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/amarktai.bots.v1.BotService/GetBotBatch',
+            amarktai_dot_bots_dot_v1_dot_bots__pb2.GetBotBatchRequest.SerializeToString,
+            amarktai_dot_bots_dot_v1_dot_bots__pb2.GetBotBatchResponse.FromString,
             options,
             channel_credentials,
             insecure,

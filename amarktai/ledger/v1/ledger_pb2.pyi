@@ -4,6 +4,7 @@ from amarktai.common.v1 import options_pb2 as _options_pb2
 from amarktai.common.v1 import trading_pb2 as _trading_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.rpc import status_pb2 as _status_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -457,3 +458,59 @@ class ResetRiskBaselineResponse(_message.Message):
     BASELINE_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     baseline_sequence: int
     def __init__(self, baseline_sequence: _Optional[int] = ...) -> None: ...
+
+class RecordFillBatchRequest(_message.Message):
+    __slots__ = ("items",)
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[RecordFillBatchItem]
+    def __init__(self, items: _Optional[_Iterable[_Union[RecordFillBatchItem, _Mapping]]] = ...) -> None: ...
+
+class RecordFillBatchItem(_message.Message):
+    __slots__ = ("service_token", "request")
+    SERVICE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    service_token: str
+    request: RecordFillRequest
+    def __init__(self, service_token: _Optional[str] = ..., request: _Optional[_Union[RecordFillRequest, _Mapping]] = ...) -> None: ...
+
+class RecordFillBatchResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[RecordFillBatchResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[RecordFillBatchResult, _Mapping]]] = ...) -> None: ...
+
+class RecordFillBatchResult(_message.Message):
+    __slots__ = ("response", "error")
+    RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    response: RecordFillResponse
+    error: _status_pb2.Status
+    def __init__(self, response: _Optional[_Union[RecordFillResponse, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
+
+class GetRiskMetricsBatchRequest(_message.Message):
+    __slots__ = ("items",)
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[GetRiskMetricsBatchItem]
+    def __init__(self, items: _Optional[_Iterable[_Union[GetRiskMetricsBatchItem, _Mapping]]] = ...) -> None: ...
+
+class GetRiskMetricsBatchItem(_message.Message):
+    __slots__ = ("service_token", "request")
+    SERVICE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    service_token: str
+    request: GetRiskMetricsRequest
+    def __init__(self, service_token: _Optional[str] = ..., request: _Optional[_Union[GetRiskMetricsRequest, _Mapping]] = ...) -> None: ...
+
+class GetRiskMetricsBatchResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[GetRiskMetricsBatchResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[GetRiskMetricsBatchResult, _Mapping]]] = ...) -> None: ...
+
+class GetRiskMetricsBatchResult(_message.Message):
+    __slots__ = ("response", "error")
+    RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    response: GetRiskMetricsResponse
+    error: _status_pb2.Status
+    def __init__(self, response: _Optional[_Union[GetRiskMetricsResponse, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...

@@ -101,6 +101,16 @@ class LedgerServiceStub:
                 request_serializer=amarktai_dot_ledger_dot_v1_dot_ledger__pb2.ResetRiskBaselineRequest.SerializeToString,
                 response_deserializer=amarktai_dot_ledger_dot_v1_dot_ledger__pb2.ResetRiskBaselineResponse.FromString,
                 _registered_method=True)
+        self.RecordFillBatch = channel.unary_unary(
+                '/amarktai.ledger.v1.LedgerService/RecordFillBatch',
+                request_serializer=amarktai_dot_ledger_dot_v1_dot_ledger__pb2.RecordFillBatchRequest.SerializeToString,
+                response_deserializer=amarktai_dot_ledger_dot_v1_dot_ledger__pb2.RecordFillBatchResponse.FromString,
+                _registered_method=True)
+        self.GetRiskMetricsBatch = channel.unary_unary(
+                '/amarktai.ledger.v1.LedgerService/GetRiskMetricsBatch',
+                request_serializer=amarktai_dot_ledger_dot_v1_dot_ledger__pb2.GetRiskMetricsBatchRequest.SerializeToString,
+                response_deserializer=amarktai_dot_ledger_dot_v1_dot_ledger__pb2.GetRiskMetricsBatchResponse.FromString,
+                _registered_method=True)
 
 
 class LedgerServiceServicer:
@@ -197,6 +207,25 @@ class LedgerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordFillBatch(self, request, context):
+        """For the orders service (service token): several RecordFill calls in one (the fills of
+        concurrent orders, of any users, delivered together), recorded in one transaction. Each
+        item acts for the user its own service token names and is answered as its own RecordFill
+        would be, or with its own error; one item's error changes nothing for the others. Items
+        of one user are recorded in the items' order.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRiskMetricsBatch(self, request, context):
+        """For the orders service (service token): several GetRiskMetrics calls in one, read from one
+        snapshot; each item as RecordFillBatch's.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LedgerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -264,6 +293,16 @@ def add_LedgerServiceServicer_to_server(servicer, server):
                     servicer.ResetRiskBaseline,
                     request_deserializer=amarktai_dot_ledger_dot_v1_dot_ledger__pb2.ResetRiskBaselineRequest.FromString,
                     response_serializer=amarktai_dot_ledger_dot_v1_dot_ledger__pb2.ResetRiskBaselineResponse.SerializeToString,
+            ),
+            'RecordFillBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordFillBatch,
+                    request_deserializer=amarktai_dot_ledger_dot_v1_dot_ledger__pb2.RecordFillBatchRequest.FromString,
+                    response_serializer=amarktai_dot_ledger_dot_v1_dot_ledger__pb2.RecordFillBatchResponse.SerializeToString,
+            ),
+            'GetRiskMetricsBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRiskMetricsBatch,
+                    request_deserializer=amarktai_dot_ledger_dot_v1_dot_ledger__pb2.GetRiskMetricsBatchRequest.FromString,
+                    response_serializer=amarktai_dot_ledger_dot_v1_dot_ledger__pb2.GetRiskMetricsBatchResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -619,6 +658,60 @@ class LedgerService:
             '/amarktai.ledger.v1.LedgerService/ResetRiskBaseline',
             amarktai_dot_ledger_dot_v1_dot_ledger__pb2.ResetRiskBaselineRequest.SerializeToString,
             amarktai_dot_ledger_dot_v1_dot_ledger__pb2.ResetRiskBaselineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordFillBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/amarktai.ledger.v1.LedgerService/RecordFillBatch',
+            amarktai_dot_ledger_dot_v1_dot_ledger__pb2.RecordFillBatchRequest.SerializeToString,
+            amarktai_dot_ledger_dot_v1_dot_ledger__pb2.RecordFillBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRiskMetricsBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/amarktai.ledger.v1.LedgerService/GetRiskMetricsBatch',
+            amarktai_dot_ledger_dot_v1_dot_ledger__pb2.GetRiskMetricsBatchRequest.SerializeToString,
+            amarktai_dot_ledger_dot_v1_dot_ledger__pb2.GetRiskMetricsBatchResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -23,7 +23,7 @@ from services.bots.grpc_api import SERVICE_NAME, BotServicer
 from services.bots.promotion import Promotion
 from services.bots.schema import MIGRATIONS
 from services.bots.service import BotService
-from services.common.auth import issue_service_token, issue_user_token
+from services.common.auth import TokenVerifier, issue_service_token, issue_user_token
 from services.common.db import Database
 from services.common.server import build_server, start_server
 from tests.conftest import JWT_SECRET
@@ -89,7 +89,10 @@ async def serve_bots(
     promotion = Promotion(service, ledger, auth, requirements or Requirements())
     server = build_server("bots", JWT_SECRET, provider)
     bots_pb2_grpc.add_BotServiceServicer_to_server(
-        BotServicer(service, promotion, events_poll_seconds=poll), server
+        BotServicer(
+            service, promotion, events_poll_seconds=poll, verifier=TokenVerifier(JWT_SECRET)
+        ),
+        server,
     )
     port, _ = await start_server(server, "127.0.0.1:0", [SERVICE_NAME])
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")

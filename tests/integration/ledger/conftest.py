@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -9,7 +10,7 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
 from amarktai.ledger.v1 import ledger_pb2_grpc
-from services.common.auth import issue_service_token, issue_user_token
+from services.common.auth import TokenVerifier, issue_service_token, issue_user_token
 from services.common.db import Database
 from services.common.server import build_server, start_server
 from services.ledger.grpc_api import LedgerServicer
@@ -30,8 +31,11 @@ class LedgerHarness:
         return (("authorization", f"Bearer {token}"),)
 
     def service_for(self, user_id: str) -> tuple:
-        token = issue_service_token(JWT_SECRET, "orders", user_id)
-        return (("authorization", f"Bearer {token}"),)
+        return (("authorization", f"Bearer {self.service_token(user_id)}"),)
+
+    def service_token(self, user_id: str) -> str:
+        """A service token of the orders service acting for the user."""
+        return issue_service_token(JWT_SECRET, "orders", user_id)
 
 
 class FixedClock:
@@ -47,14 +51,24 @@ def clock() -> FixedClock:
     return FixedClock(datetime(2026, 3, 10, 12, 0, tzinfo=UTC))
 
 
-@pytest.fixture
-async def ledger(fresh_db: Database, clock: Callable) -> AsyncIterator[LedgerHarness]:
-    fresh_db.migrate(MIGRATIONS)
-    service = LedgerService(fresh_db, clock=clock)
+@asynccontextmanager
+async def serve_ledger(db: Database, clock: Callable) -> AsyncIterator[LedgerHarness]:
+    """A ledger server on a free port over ``db`` (migrated), and a client of it."""
+    db.migrate(MIGRATIONS)
+    service = LedgerService(db, clock=clock)
     server = build_server("ledger", JWT_SECRET, TracerProvider())
-    ledger_pb2_grpc.add_LedgerServiceServicer_to_server(LedgerServicer(service), server)
+    servicer = LedgerServicer(service, TokenVerifier(JWT_SECRET))
+    ledger_pb2_grpc.add_LedgerServiceServicer_to_server(servicer, server)
     port, _ = await start_server(server, "127.0.0.1:0", ["amarktai.ledger.v1.LedgerService"])
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
-    yield LedgerHarness(ledger_pb2_grpc.LedgerServiceStub(channel), fresh_db, service, port)
-    await channel.close()
-    await server.stop(None)
+    try:
+        yield LedgerHarness(ledger_pb2_grpc.LedgerServiceStub(channel), db, service, port)
+    finally:
+        await channel.close()
+        await server.stop(None)
+
+
+@pytest.fixture
+async def ledger(fresh_db: Database, clock: Callable) -> AsyncIterator[LedgerHarness]:
+    async with serve_ledger(fresh_db, clock) as harness:
+        yield harness

@@ -153,3 +153,38 @@ def reason(err: grpc.aio.AioRpcError) -> str:
 
 
 GENESIS_HASH = "0" * 64  # the prev_hash of a user's first entry
+
+
+# --- batch calls (RecordFillBatch, GetRiskMetricsBatch) ---------------------------------------
+
+
+def fill_item(h, user_id: str, f: pb.Fill, *marks: str, risk: bool = False, token: str = ""):
+    """A RecordFillBatch item: the fill of ``user_id`` with a service token acting for them
+    (or ``token``), include_risk when ``risk`` or marks are given."""
+    req = pb.RecordFillRequest(fill=f, include_risk=risk or bool(marks), risk_marks=list(marks))
+    return pb.RecordFillBatchItem(service_token=token or h.service_token(user_id), request=req)
+
+
+def risk_item(h, user_id: str, req: pb.GetRiskMetricsRequest, token: str = ""):
+    return pb.GetRiskMetricsBatchItem(service_token=token or h.service_token(user_id), request=req)
+
+
+def item_error(result) -> tuple[str, str, list[str]]:
+    """A batch result's own error: (gRPC code name, ErrorInfo reason, BadRequest fields)."""
+    assert result.WhichOneof("outcome") == "error", result
+    status = result.error
+    why, fields = "", []
+    for detail in status.details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            assert info.domain == "ledger"
+            why = info.reason
+        elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            fields.extend(v.field for v in bad.field_violations)
+    return _CODES[status.code].name, why, fields
+
+
+_CODES = {c.value[0]: c for c in grpc.StatusCode}

@@ -21,6 +21,7 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
 from amarktai.auth.v1 import auth_pb2_grpc
 from amarktai.bots.v1 import bots_pb2_grpc
@@ -30,6 +31,7 @@ from services.bots.grpc_api import SERVICE_NAME as BOTS_SERVICE
 from services.bots.grpc_api import BotServicer
 from services.bots.schema import MIGRATIONS as BOTS_MIGRATIONS
 from services.bots.service import BotService
+from services.common.auth import TokenVerifier
 from services.common.db import Database
 from services.common.server import build_server, start_server
 from services.ledger.grpc_api import LedgerServicer
@@ -144,7 +146,10 @@ class Ledger:
     async def start(self) -> None:
         server = build_server("ledger", JWT_SECRET, TracerProvider())
         ledger_pb2_grpc.add_LedgerServiceServicer_to_server(
-            LedgerServicer(LedgerService(self.db, clock=self.clock)), server
+            LedgerServicer(
+                LedgerService(self.db, clock=self.clock), verify=TokenVerifier(JWT_SECRET)
+            ),
+            server,
         )
         addr = f"127.0.0.1:{self.port}"
         self.port, _ = await start_server(server, addr, [LEDGER_SERVICE])
@@ -189,8 +194,16 @@ def fault_point() -> str:
 
 
 @pytest.fixture
+def tracing() -> bool:
+    """True: the orders process records its spans (in ``h.exporter``), and every call an order
+    makes to another service goes alone, in its trace. False: it records none (as when no
+    exporter is configured), and the calls of concurrent orders go in batches."""
+    return True
+
+
+@pytest.fixture
 async def h(
-    fresh_db, dialect, tmp_path, tuning, live_factory, auth_addr, fault_point
+    fresh_db, dialect, tmp_path, tuning, live_factory, auth_addr, fault_point, tracing
 ) -> AsyncIterator[Harness]:
     clock = Clock(datetime(2026, 3, 10, 12, 0, tzinfo=UTC))
     ledger_db = make_database(dialect, tmp_path, "l")
@@ -203,13 +216,16 @@ async def h(
     await ledger.start()
     bots_server = build_server("bots", JWT_SECRET, TracerProvider())
     bots_pb2_grpc.add_BotServiceServicer_to_server(
-        BotServicer(BotService(bots_db), None), bots_server
+        BotServicer(BotService(bots_db), None, verifier=TokenVerifier(JWT_SECRET)), bots_server
     )
     bots_port, _ = await start_server(bots_server, "127.0.0.1:0", [BOTS_SERVICE])
 
     exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    if tracing:
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+    else:
+        provider = TracerProvider(sampler=ALWAYS_OFF)
     peers = Peers(
         JWT_SECRET,
         provider,
@@ -242,6 +258,7 @@ async def h(
         wall=wall,
         tuning=tuning,
         live_factory=live_factory,
+        bots_addr=f"127.0.0.1:{bots_port}",
     )
     yield harness
     for a in (app, *harness.extra_apps):

@@ -67,6 +67,7 @@ class Harness:
     wall: object = None
     tuning: object = None
     live_factory: object = None
+    bots_addr: str = ""
     extra_channels: list = field(default_factory=list)
     extra_servers: list = field(default_factory=list)
     extra_dbs: list = field(default_factory=list)
@@ -139,15 +140,16 @@ class Harness:
         """Deliver everything the outbox holds (the worker's job in production)."""
         await self.app.outbox.drain()
 
-    async def restart(self) -> tuple:
-        """A new orders process on the same database (no fault point): (app, stub)."""
+    async def restart(self, peers=None) -> tuple:
+        """A new orders process on the same database (no fault point): (app, stub); ``peers``:
+        its own clients of the other services (default: the first process's)."""
         from services.common.db import Database
         from tests.integration.orders.conftest import start_orders
 
         db = Database(self.db.url, self.db.schema)
         self.extra_dbs.append(db)
         app, server, channel, stub = await start_orders(
-            db, self.provider, self.peers, self.market, self.clock, self.tuning,
+            db, self.provider, peers or self.peers, self.market, self.clock, self.tuning,
             self.live_factory, self.wall,
         )  # fmt: skip
         self.extra_servers.append(server)

@@ -10,6 +10,9 @@ import pytest
 from amarktai.orders.v1 import orders_pb2 as pb
 from tests.integration.orders.helpers import SELL, S, md, refusal, user
 
+# each test as traced (every call alone) and untraced (calls of concurrent orders batched)
+pytestmark = pytest.mark.parametrize("tracing", [True, False], ids=["traced", "batched"])
+
 
 async def _tripped(h, u, bot, trigger):
     if await h.bot_state(u, bot) != "BOT_STATE_CIRCUIT_TRIPPED":

@@ -12,6 +12,9 @@ from amarktai.orders.v1 import orders_pb2 as pb
 from tests.integration.orders.conftest import ccxt_live
 from tests.integration.orders.helpers import LIMIT, S, md, refusal, user, user_with_keys
 
+# each test as traced (every call alone) and untraced (calls of concurrent orders batched)
+pytestmark = pytest.mark.parametrize("tracing", [True, False], ids=["traced", "batched"])
+
 D = Decimal
 
 

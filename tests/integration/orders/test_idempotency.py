@@ -43,6 +43,7 @@ async def test_key_is_free_again_after_its_ttl(h):
     assert second.id != first.id and not second.replayed
 
 
+@pytest.mark.parametrize("tracing", [True, False], ids=["traced", "batched"])
 async def test_concurrent_submissions_of_one_key_execute_once(h):
     u = user()
     bot = await h.bot(u)

@@ -3,8 +3,13 @@ counted in the database: exact even under concurrency across two orders processe
 
 from __future__ import annotations
 
+import pytest
+
 from amarktai.orders.v1 import orders_pb2 as pb
 from tests.integration.orders.helpers import LIMIT, S, md, user
+
+# each test as traced (every call alone) and untraced (calls of concurrent orders batched)
+pytestmark = pytest.mark.parametrize("tracing", [True, False], ids=["traced", "batched"])
 
 RESTING = dict(type=LIMIT, price="40000")  # accepted and resting: no fill needed
 

@@ -26,6 +26,7 @@ def tuning():
     )  # fmt: skip
 
 
+@pytest.mark.parametrize("tracing", [True, False], ids=["traced", "batched"])
 async def test_100_concurrent_orders_against_a_limit_of_50_accept_exactly_50(h, tuning):
     """Two orders processes (their own engines and servers) on one database."""
     second_db = Database(h.db.url, h.db.schema)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
 from amarktai.orders.v1 import orders_pb2 as pb
@@ -12,6 +13,9 @@ from services.common.db import Database
 from services.orders.app import OrdersApp
 from tests.integration.orders.conftest import TUNING, make_prices
 from tests.integration.orders.helpers import LIMIT, S, md, user
+
+# each test as traced (every call alone) and untraced (calls of concurrent orders batched)
+pytestmark = pytest.mark.parametrize("tracing", [True, False], ids=["traced", "batched"])
 
 
 async def test_fills_made_while_the_ledger_is_down_arrive_once_when_it_returns(h):

@@ -12,6 +12,9 @@ from amarktai.bots.v1 import bots_pb2
 from amarktai.orders.v1 import orders_pb2 as pb
 from tests.integration.orders.helpers import S, md, refusal
 
+# each test as traced (every call alone) and untraced (calls of concurrent orders batched)
+pytestmark = pytest.mark.parametrize("tracing", [True, False], ids=["traced", "batched"])
+
 
 @pytest.fixture
 def auth_addr(auth_server) -> str:

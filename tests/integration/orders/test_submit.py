@@ -11,6 +11,9 @@ from amarktai.ledger.v1 import ledger_pb2
 from amarktai.orders.v1 import orders_pb2 as pb
 from tests.integration.orders.helpers import LIMIT, MARKET, SELL, D, S, md, refusal, user
 
+# each test as traced (every call alone) and untraced (calls of concurrent orders batched)
+pytestmark = pytest.mark.parametrize("tracing", [True, False], ids=["traced", "batched"])
+
 
 async def test_paper_market_order_is_filled_before_the_answer(h):
     u = user()
