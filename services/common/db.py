@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import weakref
@@ -30,6 +31,8 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
+    TextClause,
+    bindparam,
     create_engine,
     event,
     text,
@@ -424,6 +427,19 @@ def _send(
     return [c.rows(raw, codes) for c, (raw, codes) in zip(made, raws, strict=True)]
 
 
+_TUPLES_OK = 2  # psycopg.pq.ExecStatus.TUPLES_OK: the statement returns rows
+
+
+def _result(cur) -> tuple[list[tuple], tuple]:
+    """A statement's rows and its result columns' type codes, read from the result itself:
+    ``cursor.description`` builds an object per column each time it is asked for, which cost
+    more than the rest of a batch's statements together."""
+    res = cur.pgresult
+    if res is None or res.status != _TUPLES_OK:
+        return [], ()
+    return cur.fetchall(), tuple(res.ftype(i) for i in range(res.nfields))
+
+
 def _pipeline(
     conn: Connection,
     prepared: list[tuple[str, dict]],
@@ -449,12 +465,7 @@ def _pipeline(
                 around[-1].execute(closing)
             if commit:
                 raw.commit()  # queued behind them: one round trip for all
-        out = [
-            (cur.fetchall(), tuple(d.type_code for d in cur.description))
-            if cur.description is not None
-            else ([], ())
-            for cur in cursors
-        ]
+        out = [_result(cur) for cur in cursors]
     except dbapi.Error as exc:
         lost = conn.dialect.is_disconnect(exc, raw, None)
         if lost:
@@ -469,3 +480,84 @@ def _pipeline(
     if commit:
         conn.commit()  # SQLAlchemy's side of it: the driver has nothing left to send
     return out
+
+
+ROWS = 100  # rows per multi-row INSERT statement on SQLite
+
+
+class RowsInsert:
+    """INSERT of any number of rows into some columns of a table, then ``tail`` (an ON
+    CONFLICT clause), returning the ``returning`` columns of the rows written (typed as
+    those columns). PostgreSQL: one statement taking the rows as one JSON parameter
+    (json_populate_recordset: each value turned into its column's type by the server:
+    decimals and times as text, so exactly), so its text is the same whatever the number of
+    rows and psycopg parses it once (it caches the parsing of short queries with at most 50
+    parameters; multi-row VALUES would be parsed again on every call). SQLite: VALUES rows
+    (ROWS a statement), each statement made once for each number of rows. The rows come back
+    in no promised order: match them by a key."""
+
+    def __init__(
+        self, pg: bool, table, columns: Sequence[str], tail: str = "", returning=()
+    ) -> None:
+        self.pg, self.table, self.columns = pg, table, list(columns)
+        self.returning = list(returning)
+        names = ", ".join(f'"{c}"' for c in self.columns)
+        self.head = f'INSERT INTO "{table.name}" ({names}) '
+        self.tail = tail
+        if self.returning:
+            self.tail += " RETURNING " + ", ".join(f'"{c.name}"' for c in self.returning)
+        self.statements: dict[int, TextClause] = {}
+        if pg:
+            self.json = self._typed(
+                text(
+                    f"{self.head}SELECT {names} FROM json_populate_recordset("
+                    f'NULL::"{table.name}", CAST(:rows AS json)) {self.tail}'
+                )
+            )
+
+    def _typed(self, q: TextClause):
+        return q.columns(*self.returning) if self.returning else q
+
+    def steps(self, rows: Sequence[Mapping[str, object]]) -> list:
+        """The statements inserting the rows (none: none), for run_together."""
+        if not rows:
+            return []
+        if self.pg:
+            cols = self.columns
+            values = [{c: _json_value(row[c]) for c in cols} for row in rows]
+            return [(self.json, {"rows": json.dumps(values, separators=(",", ":"))})]
+        out = []
+        for start in range(0, len(rows), ROWS):
+            chunk = rows[start : start + ROWS]
+            values = {f"{c}_{i}": row[c] for i, row in enumerate(chunk) for c in self.columns}
+            out.append((self._values(len(chunk)), values))
+        return out
+
+    def _values(self, n: int):
+        statement = self.statements.get(n)
+        if statement is None:
+            rows = ", ".join(
+                "(" + ", ".join(f":{c}_{i}" for c in self.columns) + ")" for i in range(n)
+            )
+            binds = [
+                bindparam(f"{c}_{i}", type_=self.table.c[c].type)
+                for i in range(n)
+                for c in self.columns
+            ]
+            sql = f"{self.head}VALUES {rows} {self.tail}"
+            statement = self.statements[n] = self._typed(text(sql).bindparams(*binds))
+        return statement
+
+
+def _json_value(value: object) -> object:
+    """A column's value for json_populate_recordset: a decimal as its text (NUMERIC reads it
+    exactly), a time as ISO text with its offset (never a naive one), the rest as it is."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"not a finite decimal: {value}")
+        return str(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.isoformat()
+    return value

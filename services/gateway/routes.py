@@ -18,7 +18,7 @@ from google.api import annotations_pb2, http_pb2
 from google.protobuf import message_factory
 from google.protobuf.descriptor import Descriptor, FileDescriptor, MethodDescriptor
 
-from services.gateway.template import PathTemplate, TemplateError, parse_template
+from services.gateway.template import LITERAL, PathTemplate, TemplateError, parse_template
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 
@@ -98,6 +98,13 @@ class RouteTable:
                     f"{other.grpc_path} and {b.grpc_path}"
                 )
             seen[key] = b
+        # the routes with no variable (most of them, the order route among them): found by
+        # their exact path at once; a path written otherwise (percent-encoded) is matched below
+        self._exact = {
+            (b.http_method, b.template.openapi_path): b
+            for b in self.bindings
+            if all(kind == LITERAL for kind, _ in b.template.segments)
+        }
 
     @classmethod
     def discover(cls, package: str = "amarktai") -> RouteTable:
@@ -123,6 +130,9 @@ class RouteTable:
 
     def match(self, http_method: str, raw_path: str) -> tuple[Binding, dict[str, str]]:
         """The best binding for this method and percent-encoded path, and its variables."""
+        exact = self._exact.get((http_method, raw_path))
+        if exact is not None:  # all literal: no other template is as specific
+            return exact, {}
         best: tuple[Binding, dict[str, str]] | None = None
         allowed: set[str] = set()
         for b in self.bindings:

@@ -15,10 +15,8 @@ and VALUES rows.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -26,15 +24,14 @@ from sqlalchemy import (
     Connection,
     Row,
     String,
-    TextClause,
     any_,
     bindparam,
     func,
     select,
-    text,
 )
 from sqlalchemy import true as sql_true
 
+from services.common.db import RowsInsert
 from services.ledger import store
 from services.ledger.accounting import Loader
 from services.ledger.domain import GENESIS
@@ -49,78 +46,13 @@ from services.ledger.schema import (
     risk_baselines,
 )
 
-ROWS = 100  # rows per multi-row INSERT (SQLite)
 
-
-class _Insert:
-    """INSERT of any number of rows into some columns of a table, then ``tail``. PostgreSQL:
-    one statement taking the rows as one JSON parameter (json_populate_recordset: each value
-    turned into its column's type by the server: decimals and times as text, so exactly);
-    SQLite: VALUES rows (ROWS a statement), each statement made once for each number of
-    rows."""
-
-    def __init__(self, pg: bool, table, columns: Sequence[str], tail: str = "") -> None:
-        self.pg, self.table, self.columns, self.tail = pg, table, list(columns), tail
-        names = ", ".join(f'"{c}"' for c in self.columns)
-        self.head = f'INSERT INTO "{table.name}" ({names}) '
-        self.statements: dict[int, TextClause] = {}
-        if pg:
-            self.json = text(
-                f'{self.head}SELECT {names} FROM json_populate_recordset(NULL::"{table.name}", '
-                f"CAST(:rows AS json)) {tail}"
-            )
-
-    def steps(self, rows: Sequence[dict]) -> list[tuple[TextClause, dict]]:
-        """The statements inserting the rows (none: none), for run_together."""
-        if not rows:
-            return []
-        if self.pg:
-            cols = self.columns
-            values = [{c: _json_value(row[c]) for c in cols} for row in rows]
-            return [(self.json, {"rows": json.dumps(values, separators=(",", ":"))})]
-        out = []
-        for start in range(0, len(rows), ROWS):
-            chunk = rows[start : start + ROWS]
-            values = {f"{c}_{i}": row[c] for i, row in enumerate(chunk) for c in self.columns}
-            out.append((self._values(len(chunk)), values))
-        return out
-
-    def _values(self, n: int) -> TextClause:
-        statement = self.statements.get(n)
-        if statement is None:
-            rows = ", ".join(
-                "(" + ", ".join(f":{c}_{i}" for c in self.columns) + ")" for i in range(n)
-            )
-            binds = [
-                bindparam(f"{c}_{i}", type_=self.table.c[c].type)
-                for i in range(n)
-                for c in self.columns
-            ]
-            sql = f"{self.head}VALUES {rows} {self.tail}"
-            statement = self.statements[n] = text(sql).bindparams(*binds)
-        return statement
-
-
-def _json_value(value: object) -> object:
-    """A column's value for json_populate_recordset: a decimal as its text (NUMERIC reads it
-    exactly), a time as ISO text with its offset (never a naive one), the rest as it is."""
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"not a finite decimal: {value}")
-        return str(value)
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.isoformat()
-    return value
-
-
-def _upsert(pg: bool, table, keys: Sequence[str]) -> _Insert:
+def _upsert(pg: bool, table, keys: Sequence[str]) -> RowsInsert:
     """Rows written whether or not they exist (as store's upserts): every other column set."""
     cols = [c.name for c in table.c]
     update = ", ".join(f'"{c}" = excluded."{c}"' for c in cols if c not in keys)
     conflict = ", ".join(f'"{k}"' for k in keys)
-    return _Insert(pg, table, cols, f"ON CONFLICT ({conflict}) DO UPDATE SET {update}")
+    return RowsInsert(pg, table, cols, f"ON CONFLICT ({conflict}) DO UPDATE SET {update}")
 
 
 class _Statements:
@@ -135,7 +67,7 @@ class _Statements:
             return column.in_(bindparam(name, expanding=True))
 
         # a head for each user that has none (its first entry): see record_reads
-        self.new_heads = _Insert(
+        self.new_heads = RowsInsert(
             pg, heads, ["user_id", "last_sequence", "last_hash"], "ON CONFLICT DO NOTHING"
         )
         self.heads = (
@@ -189,7 +121,7 @@ class _Statements:
             .where(among(rb.user_id, "users"), among(rb.scope, "scopes"))
             .order_by(rb.id.desc())
         )
-        self.entries = _Insert(pg, entries, store.ENTRY_COLUMNS)
+        self.entries = RowsInsert(pg, entries, store.ENTRY_COLUMNS)
         self.books = [
             _upsert(pg, positions, ["user_id", "bot_id", "symbol"]),
             _upsert(pg, figures, ["user_id", "scope", "currency"]),

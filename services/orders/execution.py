@@ -224,12 +224,14 @@ class Executor:
             return Stored()
         now = self.clock()
         batch = FillBatch(cur, new, source, now, final_state, complete)
-        follow = batch.follow(run_together(conn, batch.fill_steps))
+        inserted = run_together(conn, [store.fill_step(v) for v in batch.values])
+        follow = batch.follow([rows[0] if rows else None for rows in inserted])
         if follow is None:
             return Stored()
-        snap = bstore.snapshot_steps(*batch.snapshot, now) if batch.snapshot else []
-        results = run_together(conn, [*batch.follow_steps, *snap])
-        return follow(results, results[len(batch.follow_steps) :])
+        steps = follow.steps()
+        snap = bstore.snapshot_steps(*follow.snapshot, now) if follow.snapshot else []
+        results = run_together(conn, [*steps, *snap])
+        return follow.stored_from(results[: len(steps)], results[len(steps) :])
 
     async def fail(self, order, reason: str, count_error: bool = True) -> None:
         now = self.clock()
@@ -292,14 +294,12 @@ class Executor:
 
 
 class FillBatch:
-    """Storing fills of one order as two batches of statements, which the caller sends
-    (together with other orders' batches, when it stores several orders at once):
-    ``fill_steps``; then ``follow(their rows)``, which sets ``follow_steps`` and returns what
-    makes the Stored from their rows and the rows of the breaker's snapshot_steps for
-    ``snapshot`` (the user and quote currency; None when no fill is new: no snapshot). follow
-    gives None when there is nothing to follow: the order is as it was. ``known_markets``:
-    (exchange, symbol) pairs the user is known to have fills in already (their note is not
-    written again)."""
+    """Storing fills of one order: ``values``, the fills' rows to insert (once each by id);
+    then ``follow(what the inserts gave back for each: its row, or None when it was stored
+    already)``: what follows from the new ones (None: nothing, the order is as it was). The
+    caller sends the statements, for this order alone (Executor.store_fills_in) or together
+    with other orders' (front.py). ``known_markets``: (exchange, symbol) pairs the user is
+    known to have fills in already (not noted again)."""
 
     def __init__(self, cur, new: list[NewFill], source: str, now: datetime,
                  final_state: State | None = None, complete: bool = True,
@@ -308,60 +308,76 @@ class FillBatch:
         self.final_state, self.complete = final_state, complete
         self.known_markets = known_markets
         self.values = [_fill_row(cur, f, source, now) for f in new]
-        self.fill_steps = [store.fill_step(v) for v in self.values]
-        self.follow_steps: list = []
-        self.snapshot: tuple[str, str] | None = None
 
-    def follow(self, inserted: list) -> Callable[[list, list], Stored] | None:
+    def follow(self, inserted: list) -> Follow | None:
         cur, now = self.cur, self.now
-        rows, steps, makers = [], [], []
+        rows, written, markets, outbox = [], [], [], []
         filled, avg = cur.filled_amount, cur.average_price or Decimal(0)
         for f, v, got in zip(self.new, self.values, inserted, strict=True):
-            if not got:
+            if got is None:
                 continue
-            rows.append(got[0])
+            rows.append(got)
+            written.append(v)
             with localcontext() as ctx:
                 ctx.prec = 40
                 total = filled + f.amount
                 avg = (avg * filled + f.price * f.amount) / total
                 filled = total
-            step, made = ob.enqueue_step(
-                ob.FILL, cur.user_id, f.fill_id, _payload(cur, f, self.source, now)
-            )
             if (cur.exchange, cur.symbol) not in self.known_markets:
-                steps.append(store.market_step(v))
-            steps.append(step)
-            makers.append((len(steps) - 1, made))
-        if not makers and self.final_state is None:
+                markets.append(v)
+            outbox.append(
+                ob.enqueue_row(ob.FILL, cur.user_id, f.fill_id, _payload(cur, f, self.source, now))
+            )
+        if not outbox and self.final_state is None:
             return None
         state = self.final_state or state_after_fill(filled, cur.amount)
         if not self.complete and is_final(state):
             state = State.PARTIALLY_FILLED if filled > 0 else State(cur.state)
-        if not makers and state == cur.state and cur.done:
+        if not outbox and state == cur.state and cur.done:
             return None  # nothing new
         if state != cur.state:
             check_move(State(cur.state), state)
-        steps.append(
-            store.filled_step(
-                cur.id,
-                filled_amount=filled,
-                average_price=avg if filled > 0 else None,
-                state=str(state),
-                done=True,
-                updated_at=now,
-            )  # fmt: skip
-        )
-        at_order = len(steps) - 1
-        self.follow_steps = steps
-        if makers:  # the breaker's snapshot, for the evaluation after the fills
-            self.snapshot = (cur.user_id, cur.symbol.split("/", 1)[1])
+        update = {"id": cur.id, "filled_amount": filled,
+                  "average_price": avg if filled > 0 else None, "state": str(state),
+                  "done": True, "updated_at": now}  # fmt: skip
+        # the breaker's snapshot, for the evaluation after new fills
+        snapshot = (cur.user_id, cur.symbol.split("/", 1)[1]) if outbox else None
+        return Follow(markets, outbox, update, snapshot, rows, written, cur.bot_id, now)
 
-        def stored(results: list, snapshot: list) -> Stored:
-            pending = [made(results[i]) for i, made in makers]
-            snap = snapshot_from(snapshot, cur.bot_id, now) if makers else None
-            return Stored(pending, results[at_order][0], rows, snap)
 
-        return stored
+@dataclass
+class Follow:
+    """What an order's new fills lead to, as rows to write: the notes of their markets, their
+    outbox rows, the order's update (its fill figures and state); and the breaker's snapshot
+    to read with them (user, quote currency; None when no fill is new)."""
+
+    markets: list[dict]
+    outbox: list[dict]
+    update: dict
+    snapshot: tuple[str, str] | None
+    fills: list  # the new fills' rows (as the inserts gave them back)
+    values: list[dict]  # the new fills' values
+    bot_id: str
+    now: datetime
+
+    def steps(self) -> list:
+        """As statements of their own, for run_together (see stored_from)."""
+        u = self.update
+        return [
+            *(store.market_step(v) for v in self.markets),
+            *((ob.INSERT_RETURNING, row) for row in self.outbox),
+            store.filled_step(u["id"], **{k: v for k, v in u.items() if k != "id"}),
+        ]
+
+    def stored_from(self, results: list, snapshot: list) -> Stored:
+        """The Stored from the rows of ``steps`` and of the snapshot's statements."""
+        n = len(self.markets)
+        pending = [ob.pending_of(row, results[n + i][0].id) for i, row in enumerate(self.outbox)]
+        return self.stored(pending, results[-1][0], snapshot)
+
+    def stored(self, pending: list[ob.Pending], order, snapshot: list) -> Stored:
+        snap = snapshot_from(snapshot, self.bot_id, self.now) if self.snapshot else None
+        return Stored(pending, order, self.fills, snap)
 
 
 def _ts(dt: datetime) -> str:

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from opentelemetry import trace
 from sqlalchemy import Row
@@ -29,11 +30,12 @@ from sqlalchemy import Row
 from services.common.db import Database, decimal_text, run_together
 from services.common.errors import AppError, failed_precondition
 from services.orders import breaker_store as bstore
+from services.orders import outbox as ob
 from services.orders import store
 from services.orders.domain import limiter
 from services.orders.domain.fees import fee_coverage
 from services.orders.domain.model import Gate, GateDecision, OrderRequest, OrderType, Side, State
-from services.orders.execution import Executor, FillBatch, Stored
+from services.orders.execution import Executor, FillBatch, Follow, Stored
 
 
 @dataclass
@@ -123,75 +125,74 @@ class Fronts:
         refused it (its precondition: nothing of it is stored). An error of the transaction
         itself (the database lost) is raised: nothing of any job is stored."""
         now = self.clock()
-        claims = sorted(range(len(jobs)), key=lambda i: jobs[i].key)
+        batched = store.BATCHED[self.db.dialect]
+        first: dict[tuple[str, str], Job] = {}
+        for j in jobs:  # a key sent twice is claimed for the first order that has it
+            first.setdefault(j.key, j)
+        claims = sorted(first.values(), key=lambda j: j.key)
         users = sorted({j.user_id for j in jobs})
         counted = sorted({(j.user_id, j.req.bot_id, j.req.exchange) for j in jobs})
-        steps = [store.claim_step(*jobs[i].key, jobs[i].order_id, jobs[i].req.fingerprint(),
-                                  now, self.ttl) for i in claims]  # fmt: skip
-        steps += [store.lock_user_step(u) for u in users]
+        expires = now + self.ttl
+        steps = [
+            *batched.claims.steps([
+                {"user_id": j.user_id, "idempotency_key": j.req.idempotency_key,
+                 "order_id": j.order_id, "fingerprint": j.req.fingerprint(),
+                 "expires_at": expires} for j in claims
+            ]),
+            *batched.locks.steps([{"user_id": u, "taken": 0} for u in users]),
+        ]  # fmt: skip
+        usage = len(steps)
         steps += [store.usage_step(u, b, ex, now, self.limits) for u, b, ex in counted]
         with self.db.write_starting(steps) as (conn, results):
-            taken = {i: results[n] for n, i in enumerate(claims)}
-            counts = dict(zip(counted, results[len(claims) + len(users) :], strict=True))
-            return _Transaction(self, conn, now).run(jobs, taken, counts)
+            claimed = {r.order_id for rows in results[: usage - 1] for r in rows}
+            counts = dict(zip(counted, results[usage:], strict=True))
+            return _Transaction(self, conn, now, batched).run(jobs, claimed, counts)
 
 
 class _Transaction:
     """The work of Fronts.run inside its transaction."""
 
-    def __init__(self, fronts: Fronts, conn, now: datetime) -> None:
+    def __init__(self, fronts: Fronts, conn, now: datetime, batched: store.Batched) -> None:
         self.f = fronts
         self.conn = conn
         self.now = now
+        self.batched = batched
         self.accepted: Counter = Counter()  # slots taken in this transaction, per count's key
 
-    def run(self, jobs: list[Job], taken: dict, counts: dict) -> list[Front | AppError]:
+    def run(self, jobs: list[Job], claimed: set[str], counts: dict) -> list[Front | AppError]:
         conn = self.conn
         out: list[Front | AppError | None] = [None] * len(jobs)
         ours: dict[tuple[str, str], int] = {}  # a key claimed here -> the job that claimed it
         same: dict[int, int] = {}  # a job whose key another job here claimed -> that job
-        stores: list[tuple[int, list, Callable[[list], Row]]] = []  # (job, steps, its row)
+        rows: dict[int, dict] = {}  # job -> its order's row to store
+        unclaims = []
         for i, job in enumerate(jobs):
-            if not self._claimed(job, taken[i]):
-                if job.key in ours:
-                    same[i] = ours[job.key]
-                else:
-                    out[i] = Front(claim=store.find_claim(conn, *job.key, self.now))
+            if job.key in ours:
+                same[i] = ours[job.key]
+                continue
+            if job.order_id not in claimed and not self._take_expired(job):
+                out[i] = Front(claim=store.find_claim(conn, *job.key, self.now))
                 continue
             ours[job.key] = i
             try:
                 self._preconditions(job)
             except AppError as exc:  # stored nothing: the claim is given back
                 out[i] = exc
-                stores.append((i, [store.unclaim_step(*job.key, job.order_id)], None))
+                unclaims.append(store.unclaim_step(*job.key, job.order_id))
                 continue
-            decisions, row = self._gates(job, counts[(job.user_id, job.req.bot_id,
-                                                      job.req.exchange)])  # fmt: skip
+            key = (job.user_id, job.req.bot_id, job.req.exchange)
+            decisions, rows[i] = self._gates(job, counts[key])
             out[i] = Front(decisions=decisions)
-            stores.append((i, *store.order_steps(conn, row, slot=row["state"] != "REJECTED")))
-        rows = run_together(conn, [s for _, group, _ in stores for s in group])
-        fills: list[tuple[int, FillBatch | None]] = []
-        at = 0
-        for i, group, made in stores:
-            if made is not None:
-                order = made(rows[at : at + len(group)])
-                out[i] = Front(decisions=out[i].decisions, order=order)
-                if order.state == str(State.ACCEPTED) and jobs[i].plan.paper_market:
-                    fills.append((i, self._paper_fill(jobs[i], order)))
-            at += len(group)
-        self._store_fills(out, fills)
         for i, first in same.items():  # the same key twice here: as the first one went
             other = out[first]
             out[i] = other if isinstance(other, AppError) else Front(
                 claim=store.find_claim(conn, *jobs[i].key, self.now)
             )  # fmt: skip
+        self._store(jobs, out, rows, unclaims)  # (and COMMIT)
         return out
 
-    def _claimed(self, job: Job, taken: list) -> bool:
-        """Whether the key is this job's now: claimed by its insert, or an expired claim
-        holding it taken over (under the user's lock)."""
-        if taken:
-            return True
+    def _take_expired(self, job: Job) -> bool:
+        """An expired claim holding the job's key taken over (under the user's lock)."""
         values = {"order_id": job.order_id, "fingerprint": job.req.fingerprint(),
                   "expires_at": self.now + self.f.ttl}  # fmt: skip
         return store.take_expired_claim(self.conn, *job.key, values, self.now)
@@ -280,47 +281,69 @@ class _Transaction:
             "limit_at": now,
         }
 
-    def _paper_fill(self, job: Job, order: Row) -> FillBatch | None:
-        """The fill of an accepted paper market order on its quote (None: no quote, or the
-        simulator gives none), made in its own span."""
+    def _paper_fill(self, job: Job, row: dict) -> Follow | None:
+        """The fill of an accepted paper market order on its quote and what follows from it
+        (None: no quote, or the simulator gives none), made in its own span: the order is
+        stored filled already, its fill inserted as new (an insert that fails if its id is
+        taken, failing the transaction: never an order filled without its fill)."""
         if job.plan.quote is None:
             return None
         with self.f.tracer.start_as_current_span("paper.fill", context=job.parent) as sp:
             sp.set_attribute("order.id", job.order_id)
+            order = SimpleNamespace(**store.full_order_row(row))  # as it is about to be stored
             new = self.f.executor.paper_new_fill(order, job.plan.quote)
             if new is None:
                 return None
-            return FillBatch(order, [new], "PAPER", self.now, known_markets=job.plan.markets)
+            batch = FillBatch(order, [new], "PAPER", self.now, known_markets=job.plan.markets)
+            return batch.follow(batch.values)  # a new order's fill is new
 
-    def _store_fills(self, out: list, fills: list[tuple[int, FillBatch | None]]) -> None:
-        """The paper fills of the accepted orders, then what follows from them, with one
-        breaker snapshot per user and quote currency: two batches of statements for all."""
-        made = [(i, b) for i, b in fills if b is not None]
-        for i, b in fills:
-            if b is None:
-                out[i] = Front(decisions=out[i].decisions, order=out[i].order, stored=Stored())
-        inserted = run_together(self.conn, [s for _, b in made for s in b.fill_steps])
-        follows, at = [], 0
-        for i, b in made:
-            follows.append((i, b, b.follow(inserted[at : at + len(b.fill_steps)])))
-            at += len(b.fill_steps)
-        steps = [s for _, b, fol in follows if fol is not None for s in b.follow_steps]
-        snaps = sorted({b.snapshot for _, b, fol in follows if fol is not None and b.snapshot})
-        where, n = {}, len(steps)
+    def _store(self, jobs: list[Job], out: list, rows: dict[int, dict], unclaims: list) -> None:
+        """Store the orders decided (``rows``: job -> its order's row), a paper market order
+        with its fill and what follows from it (its outbox row, its market noted, the order
+        filled), the claims of failed preconditions given back, then the breaker's snapshot of
+        each user and quote currency with a new fill, and COMMIT: one statement per table for
+        all of them, in one round trip."""
+        follows: dict[int, Follow] = {}
+        for i, row in rows.items():
+            if row["state"] == str(State.ACCEPTED) and jobs[i].plan.paper_market:
+                follow = self._paper_fill(jobs[i], row)
+                if follow is not None:
+                    follows[i] = follow
+                    rows[i] = {**row, **follow.update}
+        fs = list(follows.values())
+        slots = [r for r in rows.values() if r["state"] != str(State.REJECTED)]
+        parts = {
+            "orders": store.orders_steps(self.conn, list(rows.values()), slots),
+            "fills": self.batched.new_fills.steps([v for f in fs for v in f.values]),
+            "outbox": ob.ROWS_INSERT[self.f.db.dialect].steps([r for f in fs for r in f.outbox]),
+            "other": [*(store.market_step(v) for f in fs for v in f.markets), *unclaims],
+        }
+        snaps = sorted({f.snapshot for f in fs if f.snapshot})
         for key in snaps:
-            group = bstore.snapshot_steps(*key, self.now)
-            where[key] = (n, n + len(group))
+            parts[key] = bstore.snapshot_steps(*key, self.now)
+        steps, where = [], {}
+        for name, group in parts.items():
+            where[name] = (len(steps), len(steps) + len(group))
             steps += group
-            n += len(group)
-        results = run_together(self.conn, steps)
-        at = 0
-        for i, b, fol in follows:
-            stored = Stored()
-            if fol is not None:
-                lo, hi = where.get(b.snapshot, (0, 0))
-                stored = fol(results[at : at + len(b.follow_steps)], results[lo:hi])
-                at += len(b.follow_steps)
-            out[i] = Front(decisions=out[i].decisions, order=out[i].order, stored=stored)
+        results = run_together(self.conn, steps, commit=True)
+
+        def rows_of(name: str) -> list:
+            lo, hi = where[name]
+            return [r for part in results[lo:hi] for r in part]
+
+        orders = {r.id: r for r in rows_of("orders")}
+        fills = {r.fill_id: r for r in rows_of("fills")}
+        ids = {r.ref: r.id for r in rows_of("outbox")}
+        for i in rows:
+            order = orders[jobs[i].order_id]
+            stored = Stored() if jobs[i].plan.paper_market else None
+            f = follows.get(i)
+            if f is not None:
+                pending = [ob.pending_of(row, ids[row["ref"]]) for row in f.outbox]
+                f.fills = [fills[v["fill_id"]] for v in f.values]
+                lo, hi = where[f.snapshot]
+                stored = f.stored(pending, order, results[lo:hi])
+            out[i] = Front(decisions=out[i].decisions, order=order, stored=stored)
 
 
 def _order_row(job: Job, now: datetime) -> dict:

@@ -22,7 +22,7 @@ from opentelemetry import propagate, trace
 from sqlalchemy import Connection, bindparam, select
 
 from amarktai.ledger.v1 import ledger_pb2
-from services.common.db import Database, run_together
+from services.common.db import Database, RowsInsert, run_together
 from services.common.errors import AppError
 from services.common.logs import log_event
 from services.orders.clients import Peers, RiskFigures, risk_after
@@ -51,11 +51,20 @@ class Pending:
 
 _ENQUEUED = ("kind", "user_id", "ref", "payload", "attempts", "next_attempt_at", "last_error",
              "created_at")  # fmt: skip
-_INSERT_RETURNING = (
+INSERT_RETURNING = (
     outbox.insert()
     .values({c: bindparam(c, type_=outbox.c[c].type) for c in _ENQUEUED})
     .returning(outbox.c.id)
 )
+
+
+# rows of several orders' fills at once (front.py), their ids and refs back
+ROWS_INSERT = {
+    dialect: RowsInsert(
+        dialect == "postgresql", outbox, _ENQUEUED, returning=[outbox.c.id, outbox.c.ref]
+    )  # fmt: skip
+    for dialect in ("postgresql", "sqlite")
+}
 
 
 def enqueue(conn: Connection, kind: str, user_id: str, ref: str, payload: dict) -> int:
@@ -64,20 +73,29 @@ def enqueue(conn: Connection, kind: str, user_id: str, ref: str, payload: dict) 
     return made(run_together(conn, [step])[0]).id
 
 
+def enqueue_row(kind: str, user_id: str, ref: str, payload: dict) -> dict:
+    """An outbox row to add in the caller's transaction (with the current trace's context,
+    so that its delivery is a span in that trace): see enqueue_step, or ROWS."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    now = datetime.now(UTC)
+    text = json.dumps({**payload, "_trace": carrier}, sort_keys=True)
+    return {"kind": kind, "user_id": user_id, "ref": ref, "payload": text, "attempts": 0,
+            "next_attempt_at": now, "last_error": "", "created_at": now}  # fmt: skip
+
+
+def pending_of(row: dict, row_id: int) -> Pending:
+    """The Pending of an enqueue_row row stored with this id."""
+    return Pending(int(row_id), row["kind"], row["user_id"], row["ref"], row["payload"])
+
+
 def enqueue_step(
     kind: str, user_id: str, ref: str, payload: dict
 ) -> tuple[tuple, Callable[[list], Pending]]:
     """enqueue as a statement to send together with others (run_together), and what makes
     the Pending of its rows."""
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier)
-    now = datetime.now(UTC)
-    text = json.dumps({**payload, "_trace": carrier}, sort_keys=True)
-    values = {"kind": kind, "user_id": user_id, "ref": ref, "payload": text, "attempts": 0,
-              "next_attempt_at": now, "last_error": "", "created_at": now}  # fmt: skip
-    return (_INSERT_RETURNING, values), lambda rows: Pending(
-        int(rows[0].id), kind, user_id, ref, text
-    )
+    row = enqueue_row(kind, user_id, ref, payload)
+    return (INSERT_RETURNING, row), lambda rows: pending_of(row, rows[0].id)
 
 
 def backoff(attempts: int) -> float:

@@ -165,7 +165,7 @@ class OrderPipeline:
             if span.is_recording():
                 span.end()
         order = front.order
-        if order.state != str(State.ACCEPTED):  # refused by a gate: stored REJECTED
+        if order.state == str(State.REJECTED):  # refused by a gate
             return OrderOut(order, [])
         if not plan.paper_market:
             await ex.execute(order)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal, localcontext
 
 from sqlalchemy import (
@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from services.common.db import RowsInsert
 from services.orders.domain.limiter import Limits, Usage, day_start, window_start
 from services.orders.schema import (
     fills,
@@ -68,13 +69,8 @@ def insert_on_conflict(
     return q.columns(*returning) if returning else q
 
 
-_TAKE_CLAIM = insert_on_conflict(
-    idempotency_claims, ["user_id", "idempotency_key"], returning=[idempotency_claims.c.order_id]
-)
-_LOCK_USER = insert_on_conflict(limiter_locks, ["user_id"], update="taken = 0")
 _INSERT_FILL = insert_on_conflict(fills, ["fill_id"], returning=list(fills.c))
 _ADD_MARKET = insert_on_conflict(markets, ["user_id", "quote", "exchange", "symbol"])
-_INSERT_ORDER_RETURNING = orders.insert().returning(*orders.c)
 _GET_ORDER = select(orders).where(orders.c.id == bindparam("w_id"))
 _GET_USER_ORDER = _GET_ORDER.where(orders.c.user_id == bindparam("w_user_id"))
 _UPDATE_RETURNING = orders.update().where(orders.c.id == bindparam("w_id")).returning(*orders.c)
@@ -110,25 +106,9 @@ def take_expired_claim(conn: Connection, user_id: str, key: str, values: dict, n
     return expired.rowcount == 1
 
 
-def claim_step(
-    user_id: str, key: str, order_id: str, fingerprint: str, now: datetime, ttl: timedelta
-) -> tuple:
-    """Gate A's claim of a key for an order, for run_together: a row when it is the order's
-    now, none when a claim holds the key already (see take_expired_claim)."""
-    return _TAKE_CLAIM, {"user_id": user_id, "idempotency_key": key, "order_id": order_id,
-                         "fingerprint": fingerprint, "expires_at": now + ttl}  # fmt: skip
-
-
 def unclaim_step(user_id: str, key: str, order_id: str) -> tuple:
     """Give back a claim this order took in this transaction (its precondition failed)."""
     return _UNCLAIM, {"user_id": user_id, "key": key, "order_id": order_id}
-
-
-def lock_user_step(user_id: str) -> tuple:
-    """Gate C's lock of the user's limiter row, for run_together: an upsert, which creates the
-    row or, updating it, locks it until the transaction ends (SQLite's BEGIN IMMEDIATE
-    serialises anyway). The counts read after it (usage_step) are under the lock."""
-    return _LOCK_USER, {"user_id": user_id, "taken": 0}
 
 
 def usage_step(user_id: str, bot_id: str, exchange: str, now: datetime, limits: Limits) -> tuple:
@@ -248,25 +228,12 @@ def usage_of(
     return Usage(bot_today, user_today, burst, times[:BURST_TIMES])
 
 
-def order_steps(conn: Connection, values: dict, slot: bool) -> tuple[list, Callable]:
-    """The insert of an order, for run_together: its steps, and what gives the stored row
-    from their rows. ``slot``: the order takes a limiter slot at its ``limit_at`` and counts it
-    in the user's and the bot's day (under the user's lock): one statement on PostgreSQL (the
-    counts' upsert in a WITH clause, which always runs to completion), two on SQLite."""
-    full = {**dict.fromkeys(_ORDER_COLUMNS), **values}  # every column given: a statement made once
-    if not slot:
-        return [(_INSERT_ORDER_RETURNING, full)], _first_row
-    if not values["bot_id"]:
-        raise ValueError("a slot needs its bot")
-    taken = {"slot_user_id": values["user_id"], "slot_bot_id": values["bot_id"],
-             "slot_day": day_start(values["limit_at"])}  # fmt: skip
-    if conn.dialect.name == "postgresql":
-        return [(_INSERT_ORDER_WITH_SLOT_RETURNING, {**full, **taken})], _first_row
-    return [(_INSERT_ORDER_RETURNING, full), (_TAKE_SLOT, taken)], _first_row
-
-
-def _first_row(rows: list) -> Row:
-    return rows[0][0]
+def orders_steps(conn: Connection, rows: list[dict], taken: list[dict]) -> list:
+    """The inserts of orders (``rows``: their columns; their stored rows come back, in no
+    promised order) and of the limiter slots the ``taken`` ones hold, each counted in its
+    user's and its bot's day (under the users' locks), for run_together."""
+    batched = BATCHED[conn.dialect.name]
+    return [*batched.orders.steps([full_order_row(r) for r in rows]), *batched.slot_steps(taken)]
 
 
 def day_counts(conn: Connection, user_id: str, day: datetime) -> dict[str, int]:
@@ -311,30 +278,7 @@ _BURST_TIMES = (
     .order_by(orders.c.limit_at)
     .limit(bindparam("limit"))
 )
-# the user's row first, then the bot's (the same order as every other taker of these rows)
-_TAKE_SLOT_SQL = (
-    "INSERT INTO limiter_days (user_id, day, bot_id, used) "
-    "VALUES (:slot_user_id, :slot_day, '', 1), (:slot_user_id, :slot_day, :slot_bot_id, 1) "
-    "ON CONFLICT (user_id, day, bot_id) DO UPDATE SET used = limiter_days.used + 1"
-)
-_SLOT_BINDS = (
-    bindparam("slot_user_id", type_=limiter_days.c.user_id.type),
-    bindparam("slot_day", type_=limiter_days.c.day.type),
-    bindparam("slot_bot_id", type_=limiter_days.c.bot_id.type),
-)
-_TAKE_SLOT = text(_TAKE_SLOT_SQL).bindparams(*_SLOT_BINDS)
 _ORDER_COLUMNS = [c.name for c in orders.columns]
-_INSERT_ORDER_WITH_SLOT_SQL = (
-    f"WITH slot AS ({_TAKE_SLOT_SQL}) "
-    f"INSERT INTO orders ({', '.join(_ORDER_COLUMNS)}) "
-    f"VALUES ({', '.join(':' + n for n in _ORDER_COLUMNS)})"
-)
-_ORDER_BINDS = (*_SLOT_BINDS, *(bindparam(n, type_=orders.c[n].type) for n in _ORDER_COLUMNS))
-_INSERT_ORDER_WITH_SLOT_RETURNING = (
-    text(f"{_INSERT_ORDER_WITH_SLOT_SQL} RETURNING {', '.join(_ORDER_COLUMNS)}")
-    .bindparams(*_ORDER_BINDS)
-    .columns(*orders.c)
-)
 _DAY_COUNTS = select(limiter_days.c.bot_id, limiter_days.c.used).where(
     limiter_days.c.user_id == bindparam("user_id"),
     limiter_days.c.day == _p("day"),
@@ -421,3 +365,51 @@ def traded_markets(
 def traded_quotes(conn: Connection, user_id: str) -> list[str]:
     q = select(markets.c.quote).where(markets.c.user_id == user_id).distinct()
     return sorted(conn.execute(q).scalars())
+
+
+# --- several orders at once (front.py): one statement per table for all of them ---------------
+
+
+class Batched:
+    """The statements that store the gates' work of several orders at once, for PostgreSQL
+    (``pg``) or SQLite, made once (RowsInsert: their rows come back in no promised order,
+    matched by key)."""
+
+    def __init__(self, pg: bool) -> None:
+        c = idempotency_claims.c
+        self.claims = RowsInsert(
+            pg, idempotency_claims, [x.name for x in idempotency_claims.c],
+            "ON CONFLICT (user_id, idempotency_key) DO NOTHING",
+            returning=[c.user_id, c.idempotency_key, c.order_id],
+        )  # fmt: skip
+        self.locks = RowsInsert(
+            pg, limiter_locks, ["user_id", "taken"], "ON CONFLICT (user_id) DO UPDATE SET taken = 0"
+        )
+        self.orders = RowsInsert(pg, orders, _ORDER_COLUMNS, returning=list(orders.c))
+        self.slots = RowsInsert(
+            pg, limiter_days, ["user_id", "day", "bot_id", "used"],
+            "ON CONFLICT (user_id, day, bot_id) DO UPDATE SET used = limiter_days.used + "
+            "excluded.used",
+        )  # fmt: skip
+        # a new order's fills: a fill id taken already fails the transaction
+        self.new_fills = RowsInsert(pg, fills, [x.name for x in fills.c], returning=list(fills.c))
+
+    def slot_steps(self, taken: list[dict]) -> list:
+        """The limiter slots of accepted orders (order rows): each user's and each bot's day
+        count up by how many of them it has (the user's row first, as every taker's)."""
+        counts: dict[tuple, int] = {}
+        for row in taken:
+            day = day_start(row["limit_at"])
+            for key in ((row["user_id"], day, ""), (row["user_id"], day, row["bot_id"])):
+                counts[key] = counts.get(key, 0) + 1
+        rows = [{"user_id": u, "day": d, "bot_id": b, "used": n}
+                for (u, d, b), n in sorted(counts.items())]  # fmt: skip
+        return self.slots.steps(rows)
+
+
+BATCHED = {"postgresql": Batched(True), "sqlite": Batched(False)}
+
+
+def full_order_row(values: dict) -> dict:
+    """An order's row with every column given (None for those not in ``values``)."""
+    return {**dict.fromkeys(_ORDER_COLUMNS), **values}

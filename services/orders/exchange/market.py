@@ -78,6 +78,8 @@ class SimMarketData:
         self._symbols: dict[str, SymbolPath] = {}
         self._clock = clock
         self._spread_bps = spread_bps
+        # symbol -> (minute, bid, ask, last): constant within a minute, asked for by every order
+        self._quotes: dict[str, tuple[int, Decimal, Decimal, Decimal]] = {}
 
     def _symbol(self, symbol: str) -> SymbolPath:
         found = self._symbols.get(symbol)
@@ -95,13 +97,17 @@ class SimMarketData:
         return now, int(now.timestamp()) // 60
 
     async def ticker(self, exchange: str, symbol: str) -> Ticker:
-        path = self._symbol(symbol)
         now, minute = self._now()
+        held = self._quotes.get(symbol)
+        if held is not None and held[0] == minute:
+            return Ticker(symbol, held[1], held[2], held[3], now)
+        path = self._symbol(symbol)
         last = path.price(self._paths.offset(symbol, minute))
         with localcontext(_CTX):
             half = last * self._spread_bps(symbol) / 20000
             bid = (last - half).quantize(path.quantum, rounding=ROUND_FLOOR)
             ask = (last + half).quantize(path.quantum, rounding=ROUND_CEILING)
+        self._quotes[symbol] = (minute, bid, ask, last)
         return Ticker(symbol, bid, ask, last, now)
 
     async def candles(

@@ -127,7 +127,7 @@ async def test_a_live_order_interrupted_during_its_gates_is_never_sent(
         raise OperationalError("INSERT INTO orders ...", {}, Exception("connection lost"))
 
     with monkeypatch.context() as m:
-        m.setattr(store, "order_steps", lost)
+        m.setattr(store, "orders_steps", lost)
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await h.submit(u, bot, amount="0.02", idempotency_key="stale-live")
     assert caught.value.code() == grpc.StatusCode.UNAVAILABLE

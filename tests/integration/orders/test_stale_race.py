@@ -22,7 +22,7 @@ def _lose_the_database_when_storing(monkeypatch):
             "INSERT INTO orders ...", {}, Exception("server closed the connection")
         )
 
-    monkeypatch.setattr(store, "order_steps", lost)
+    monkeypatch.setattr(store, "orders_steps", lost)
 
 
 def _counts(db, user_id: str) -> tuple[int, int, int]:
