@@ -58,7 +58,7 @@ async def main() -> None:
         bots_addr=common.bots_addr,
         auth_addr=common.auth_addr,
         timeout=float(settings.call_timeout_seconds),
-        batch_max=settings.batch_max,
+        batching=settings.batching,
     )
     tuning = Tuning(
         limits=settings.limits,
@@ -68,7 +68,7 @@ async def main() -> None:
         fill_check_seconds=float(settings.fill_check_seconds),
         lease_seconds=float(settings.lease_seconds),
         reconcile_seconds=float(settings.reconcile_seconds),
-        batch_max=settings.batch_max,
+        batching=settings.batching,
     )
     venues = ccxt_venues(urls, int(settings.exchange_timeout_seconds * 1000))
     app = OrdersApp(

@@ -23,6 +23,7 @@ from services.common.db import Database
 from services.orders.breaker import Breaker
 from services.orders.cancel import Cancels
 from services.orders.clients import Peers
+from services.orders.coalesce import Batching
 from services.orders.domain.breaker import Thresholds
 from services.orders.domain.limiter import Limits
 from services.orders.execution import Executor
@@ -47,7 +48,7 @@ class Tuning:
     idempotency_wait_seconds: float = 3.0
     lease_seconds: float = 10.0  # a live order's lease (leases.py)
     reconcile_seconds: float = 5.0  # how often the reconciler looks at open live orders
-    batch_max: int = 256  # the most concurrent orders whose gates share a transaction
+    batching: Batching = Batching()  # how concurrent orders share their work (coalesce.py)
 
 
 def instance_id() -> str:
@@ -83,8 +84,12 @@ class OrdersApp:
         self.instance = instance or instance_id()
         tracer = provider.get_tracer("amarktai.orders")
         self.tracer = tracer
-        self.outbox = Outbox(db, peers, tracer, self.wall_clock, faults=self.faults)
-        self.breaker = Breaker(db, peers, prices, self.outbox, tuning.thresholds, clock)
+        self.outbox = Outbox(
+            db, peers, tracer, self.wall_clock, faults=self.faults, batching=tuning.batching
+        )
+        self.breaker = Breaker(
+            db, peers, prices, self.outbox, tuning.thresholds, clock, batching=tuning.batching
+        )
         self.executor = Executor(
             db, prices, self.outbox, self.breaker, tuning.paper_slippage_bps, clock, tracer,
             faults=self.faults,
@@ -105,7 +110,7 @@ class OrdersApp:
             clock,
             tracer,
             idempotency_wait=tuning.idempotency_wait_seconds,
-            batch_max=tuning.batch_max,
+            batching=tuning.batching,
         )
         self.status = StatusReader(db, self.breaker, tuning.limits, clock)
         self._tasks: list[asyncio.Task] = []

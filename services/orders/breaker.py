@@ -22,7 +22,8 @@ from services.orders import breaker_store as bstore
 from services.orders import outbox as ob
 from services.orders import store
 from services.orders.clients import Peers, RiskFigures
-from services.orders.coalesce import Coalescer, traced
+from services.orders.coalesce import DEFAULT as batching_default
+from services.orders.coalesce import Batching, Coalescer, traced
 from services.orders.domain.breaker import BreakerView, Metrics, Thresholds, Trip, evaluate
 from services.orders.prices import Prices
 
@@ -111,6 +112,7 @@ class Breaker:
         outbox: ob.Outbox,
         thresholds: Thresholds,
         clock: Callable[[], datetime],
+        batching: Batching = batching_default,
     ) -> None:
         self.db = db
         self.peers = peers
@@ -121,7 +123,9 @@ class Breaker:
         # (user, quote currency) -> the markets its last evaluation here marked
         self._marked: OrderedDict[tuple[str, str], frozenset] = OrderedDict()
         # the snapshots of concurrent orders: read together, from one snapshot
-        self._snapshots: Coalescer[tuple[str, str, str], Snapshot] = Coalescer(self._read_snapshots)
+        self._snapshots: Coalescer[tuple[str, str, str], Snapshot] = Coalescer(
+            self._read_snapshots, batching
+        )
 
     # --- evaluation --------------------------------------------------------------------------
 

@@ -31,7 +31,8 @@ from amarktai.ledger.v1 import ledger_pb2, ledger_pb2_grpc
 from services.common.auth import issue_service_token
 from services.common.errors import AppError, not_found
 from services.common.tracing import client_interceptors
-from services.orders.coalesce import Coalescer, traced
+from services.orders.coalesce import DEFAULT as batching_default
+from services.orders.coalesce import Batching, Coalescer, traced
 
 # Retried on UNAVAILABLE: reads, and RecordFill (idempotent by its fill id)
 _READS = {
@@ -127,13 +128,13 @@ class Peers:
         bots_addr: str,
         auth_addr: str,
         timeout: float = 5.0,
-        batch_max: int = 256,
+        batching: Batching = batching_default,
     ) -> None:
-        """``batch_max``: the most calls of concurrent orders sent in one batch (1: each call
-        on its own, as the plain RPC)."""
+        """``batching``: how the calls of concurrent orders are batched (coalesce.py; a
+        max_batch of 1: each call on its own, as the plain RPC)."""
         self.jwt_secret = jwt_secret
         self.timeout = timeout
-        self.batch_max = batch_max
+        self.batching = batching
         self._tokens: dict[str, tuple[float, str, tuple]] = {}  # user -> (made at, token, md)
         options = [
             ("grpc.service_config", _service_config()),
@@ -201,7 +202,7 @@ class Peers:
     async def _batched(self, peer: str, single, request, user_id: str):
         """One call of an order: alone (as ``single``, the plain RPC) inside a recorded span
         or when batching is off, else in the next batch of its kind."""
-        if self.batch_max <= 1 or traced():
+        if self.batching.max_batch <= 1 or traced():
             return await self._call(peer, single, request, user_id)
         return await self._batches[single].call((user_id, request))
 
@@ -209,7 +210,7 @@ class Peers:
         async def send(items: list) -> list:
             return await self._send_batch(peer, method, single, (request_type, item_type), items)
 
-        return Coalescer(send, self.batch_max)
+        return Coalescer(send, self.batching)
 
     async def _send_batch(self, peer: str, method, single, types, items: list) -> list:
         """Send (user, request) items as one batch call (``types``: its request and item

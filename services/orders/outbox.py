@@ -26,7 +26,8 @@ from services.common.db import Database, RowsInsert, run_together
 from services.common.errors import AppError
 from services.common.logs import log_event
 from services.orders.clients import Peers, RiskFigures, risk_after
-from services.orders.coalesce import Coalescer
+from services.orders.coalesce import DEFAULT as batching_default
+from services.orders.coalesce import Batching, Coalescer
 from services.orders.faults import DURING_OUTBOX_DELIVERY, Faults
 from services.orders.schema import outbox
 
@@ -111,6 +112,7 @@ class Outbox:
         wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_fill_delivered: Callable[[str, dict], asyncio.Future | None] | None = None,
         faults: Faults | None = None,
+        batching: Batching = batching_default,
     ) -> None:
         self.db = db
         self.peers = peers
@@ -120,7 +122,7 @@ class Outbox:
         self.on_fill_delivered = on_fill_delivered
         self.faults = faults or Faults()
         # the delivered marks of concurrent deliveries: one statement for many rows
-        self._marks: Coalescer[int, None] = Coalescer(self._mark_delivered)
+        self._marks: Coalescer[int, None] = Coalescer(self._mark_delivered, batching)
 
     async def deliver(self, ids: Sequence[int]) -> bool:
         """Deliver these rows now, in order; True when all of them are delivered."""

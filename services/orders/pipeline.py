@@ -43,7 +43,8 @@ from services.common.errors import (
 from services.orders import store
 from services.orders.breaker import Breaker
 from services.orders.clients import Peers
-from services.orders.coalesce import Coalescer, traced
+from services.orders.coalesce import DEFAULT as batching_default
+from services.orders.coalesce import Batching, Coalescer, traced
 from services.orders.domain import breaker as bdomain
 from services.orders.domain import limiter
 from services.orders.domain.model import Gate, GateDecision, OrderRequest, OrderType, State
@@ -74,9 +75,10 @@ class OrderPipeline:
         clock: Callable[[], datetime],
         tracer: trace.Tracer,
         idempotency_wait: float = 3.0,
-        batch_max: int = 256,
+        batching: Batching = batching_default,
     ) -> None:
-        """``batch_max``: the most orders whose gates go in one transaction (1: each alone)."""
+        """``batching``: how the gates of concurrent orders share transactions (a max_batch
+        of 1: each alone)."""
         self.db = db
         self.peers = peers
         self.prices = prices
@@ -87,9 +89,9 @@ class OrderPipeline:
         self.clock = clock
         self.tracer = tracer
         self.idempotency_wait = idempotency_wait
-        self.batch_max = batch_max
+        self.batching = batching
         self.fronts = Fronts(db, executor, limits, ttl, clock, tracer)
-        self._fronts: Coalescer[Job, Front] = Coalescer(self._run_fronts, batch_max)
+        self._fronts: Coalescer[Job, Front] = Coalescer(self._run_fronts, batching)
 
     async def submit(self, user_id: str, req: OrderRequest) -> OrderOut:
         ctx = trace.get_current_span().get_span_context()
@@ -184,7 +186,7 @@ class OrderPipeline:
         """Gates A to D and the order stored (front.py): in one transaction with the orders
         that concurrent submissions send at the same time, or alone when traced (its
         statements then in its own trace) or when batching is off."""
-        if self.batch_max > 1 and not traced():
+        if self.batching.max_batch > 1 and not traced():
             return await self._fronts.call(job)
         [front] = await asyncio.to_thread(self.fronts.run, [job])
         if isinstance(front, AppError):

@@ -23,7 +23,8 @@ Gate and breaker settings (DESIGN 7) and their defaults:
 | ORDERS_FILL_CHECK_SECONDS | 1 | how often resting paper limit orders are checked |
 | ORDERS_CALL_TIMEOUT_SECONDS | 5 | deadline of every call to another service |
 | ORDERS_BATCH_MAX | 256 | the most calls of concurrent orders sent together in one batch call |
-| | | (1 to 1000; 1: every call on its own, see clients.py) |
+| | | (1 to 1000; 1: every call on its own, see coalesce.py) |
+| ORDERS_BATCH_LINGER_MS | 10 | under load, how long a batch waits for more (0 to 1000; 0: never) |
 | EXCHANGE_BASE_URLS | none | where ccxt sends an exchange's calls instead of the real API, |
 | | | e.g. binance=http://127.0.0.1:9999 (a fake exchange for tests and demos) |
 | ORDERS_EXCHANGE_TIMEOUT_SECONDS | 10 | timeout of one request to an exchange |
@@ -42,6 +43,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from services.common.settings import CommonSettings, Env, SettingsError
+from services.orders.coalesce import Batching
 from services.orders.domain.breaker import Thresholds
 from services.orders.domain.fees import parse_spreads
 from services.orders.domain.limiter import Limits
@@ -65,7 +67,7 @@ class OrdersSettings:
     market_seed: int
     fill_check_seconds: Decimal
     call_timeout_seconds: Decimal
-    batch_max: int
+    batching: Batching
     exchange_base_urls: Mapping[str, str]
     exchange_timeout_seconds: Decimal
     reconcile_seconds: Decimal
@@ -109,7 +111,10 @@ class OrdersSettings:
             market_seed=e.int("MARKET_SEED", 42),
             fill_check_seconds=_positive(e, "ORDERS_FILL_CHECK_SECONDS", "1"),
             call_timeout_seconds=_positive(e, "ORDERS_CALL_TIMEOUT_SECONDS", "5"),
-            batch_max=e.int("ORDERS_BATCH_MAX", 256, minimum=1, maximum=1000),
+            batching=Batching(
+                max_batch=e.int("ORDERS_BATCH_MAX", 256, minimum=1, maximum=1000),
+                linger=e.int("ORDERS_BATCH_LINGER_MS", 10, maximum=1000) / 1000,
+            ),
             exchange_base_urls=_base_urls(e.str("EXCHANGE_BASE_URLS", "") or ""),
             exchange_timeout_seconds=_positive(e, "ORDERS_EXCHANGE_TIMEOUT_SECONDS", "10"),
             reconcile_seconds=_positive(e, "ORDERS_RECONCILE_SECONDS", "5"),

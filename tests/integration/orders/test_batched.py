@@ -5,6 +5,7 @@ still answered as if its calls had gone alone. The real bots and ledger servicer
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from decimal import Decimal
 
 import grpc
@@ -16,7 +17,9 @@ from services.common.server import build_server, start_server
 from services.ledger.grpc_api import LedgerServicer
 from services.ledger.service import LedgerService
 from services.orders.clients import Peers
+from services.orders.coalesce import Batching
 from tests.conftest import JWT_SECRET
+from tests.integration.orders.conftest import TUNING
 from tests.integration.orders.helpers import SELL, S, md, refusal, user
 
 pytestmark = pytest.mark.parametrize("tracing", [False])
@@ -33,6 +36,10 @@ def _coalescers(h) -> dict[str, tuple[int, int]]:
     return out
 
 
+LINGERING = dataclasses.replace(TUNING, batching=Batching(linger=0.005, linger_after=2))
+
+
+@pytest.mark.parametrize("tuning", [TUNING, LINGERING], ids=["at-once", "lingering"])
 async def test_concurrent_orders_of_several_users_are_answered_each_as_alone(h):
     users = [user() for _ in range(4)]
     bots = {}

@@ -10,7 +10,7 @@ import grpc
 import pytest
 
 from services.common.errors import AppError, invalid
-from services.orders.coalesce import Coalescer
+from services.orders.coalesce import Batching, Coalescer
 
 
 class Peer:
@@ -54,7 +54,7 @@ async def test_calls_made_while_a_batch_is_on_its_way_go_together_in_the_next():
 
 async def test_calls_of_one_turn_of_the_loop_go_together_and_max_batch_splits_them():
     peer = Peer()
-    c = Coalescer(peer.send, max_batch=3, max_in_flight=2)
+    c = Coalescer(peer.send, Batching(max_batch=3), max_in_flight=2)
     results = await asyncio.gather(*(c.call(n) for n in range(7)))
     assert results == [n * 10 for n in range(7)]
     assert [len(b) for b in peer.batches] == [3, 3, 1]
@@ -123,5 +123,33 @@ async def test_the_batch_is_sent_in_no_callers_context():
 
 
 def test_bad_sizes_are_refused():
+    for bad in (dict(max_batch=0), dict(linger=-1), dict(linger_after=1)):
+        with pytest.raises(ValueError):
+            Batching(**bad)
     with pytest.raises(ValueError):
-        Coalescer(Peer().send, max_batch=0)
+        Coalescer(Peer().send, max_in_flight=0)
+
+
+async def test_under_load_a_batch_waits_its_linger_for_more():
+    """After a batch of linger_after items or more, the next waits up to the linger: the calls
+    made meanwhile, a little apart, all go with it."""
+    peer = Peer()
+    c = Coalescer(peer.send, Batching(linger=0.05, linger_after=3))
+    assert await asyncio.gather(*(c.call(n) for n in range(3))) == [0, 10, 20]  # at once
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    late = []
+    for n in range(4):  # four calls 10 ms apart, within the 50 ms
+        late.append(asyncio.create_task(c.call(n)))
+        await asyncio.sleep(0.01)
+    assert [await t for t in late] == [0, 10, 20, 30]
+    assert peer.batches == [[0, 1, 2], [0, 1, 2, 3]]
+    assert loop.time() - started >= 0.05
+
+
+async def test_a_lone_call_never_waits_for_the_linger():
+    peer = Peer()
+    c = Coalescer(peer.send, Batching(linger=5.0, linger_after=3))
+    for n in range(3):  # each alone: batches of 1 stay below linger_after
+        assert await asyncio.wait_for(c.call(n), 1) == n * 10
+    assert peer.batches == [[0], [1], [2]]

@@ -22,7 +22,7 @@ def test_defaults():
     assert (s.min_edge_bps, s.safety_margin_bps, s.slippage_buffer_bps) == (5, 2, 5)
     assert s.pending_order_ttl_hours == 24 and s.market_data == "sim" and s.market_seed == 42
     assert s.spread_bps("BTC/USDT") == 10 and s.fee_overrides == {}
-    assert s.batch_max == 256
+    assert s.batching.max_batch == 256 and s.batching.linger == 0.010
 
 
 def test_values():
@@ -60,6 +60,8 @@ def test_values():
         ("ORDERS_EXCHANGE_TIMEOUT_SECONDS", "-1"),
         ("ORDERS_BATCH_MAX", "0"),
         ("ORDERS_BATCH_MAX", "1001"),
+        ("ORDERS_BATCH_LINGER_MS", "-1"),
+        ("ORDERS_BATCH_LINGER_MS", "1001"),
     ],
 )
 def test_bad_value_names_the_variable(name, value):
