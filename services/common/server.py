@@ -15,15 +15,25 @@ from collections.abc import Awaitable, Callable, Iterable
 
 import grpc
 from google.protobuf.descriptor import ServiceDescriptor
+from google.protobuf.message import Message
+from google.rpc import status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from amarktai.common.v1 import options_pb2
-from services.common.auth import TokenVerifier, bearer_from_metadata, reset_caller, set_caller
+from services.common.auth import (
+    Caller,
+    TokenVerifier,
+    bearer_from_metadata,
+    reset_caller,
+    set_caller,
+)
 from services.common.errors import AppError, unauthenticated
 from services.common.logs import log_event
 from services.common.tracing import server_interceptor
@@ -108,6 +118,40 @@ class AppInterceptor(grpc.aio.ServerInterceptor):
                 await self._abort(context, method, _database_error(method, exc))
 
         return wrapped
+
+
+async def answer_item(
+    verify: Callable[[str], Caller],
+    domain: str,
+    method: str,
+    access_token: str,
+    traceparent: str,
+    call: Callable[[], Awaitable[Message]],
+) -> tuple[Message | None, status_pb2.Status | None]:
+    """One item of a batch of calls (a method marked ``batch``), answered as a call of its own
+    would be: authenticated by its own token, in its own trace (its traceparent), the caller
+    set for ``call``; its response, or the google.rpc.Status its call would have failed with.
+    Run each item in a task of its own (asyncio.gather does), so that nothing it sets leaks
+    into another."""
+    parent = propagate.extract({"traceparent": traceparent}) if traceparent else None
+    attached = otel_context.attach(parent) if parent is not None else None
+    try:
+        if not access_token:
+            raise unauthenticated("missing bearer token")
+        token = set_caller(verify(access_token))
+        try:
+            return await call(), None
+        finally:
+            reset_caller(token)
+    except AppError as exc:
+        if exc.code == grpc.StatusCode.INTERNAL:
+            log_event(log, "rpc_internal_error", logging.ERROR, method=method, error=exc.message)
+        return None, exc.to_status(domain)
+    except DBAPIError as exc:
+        return None, _database_error(method, exc).to_status(domain)
+    finally:
+        if attached is not None:
+            otel_context.detach(attached)
 
 
 def _database_error(method: str, exc: DBAPIError) -> AppError:

@@ -58,6 +58,7 @@ class Gateway:
             provider,
             timeout=settings.call_timeout_seconds,
             health_timeout=settings.health_timeout_seconds,
+            batching=settings.batching,
         )
         self.openapi = build_openapi(table)
         self.local = {"/healthz": self.healthz, "/readyz": self.readyz, "/openapi.json": self.spec}

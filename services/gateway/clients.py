@@ -5,6 +5,11 @@ per bound RPC, with the OpenTelemetry client interceptors (so the current HTTP s
 parent of the call's span and its context travels as ``traceparent``). Every unary call has a
 capped deadline; streams have none and end when the HTTP client goes away. Only UNAVAILABLE is
 retried, by grpc's retry policy, and only for RPCs bound to GET (they change nothing).
+
+A method with a batch method (option ``(amarktai.common.v1.batch)``, SubmitOrder's
+SubmitOrderBatch) gets the calls of concurrent requests together (services/common/coalesce.py),
+each item with its request's access token and traceparent, each answered or refused on its
+own. A request whose span is recorded (tracing exports) calls alone, in its own trace.
 """
 
 from __future__ import annotations
@@ -15,12 +20,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import grpc
+from google.protobuf import message_factory
 from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from opentelemetry import propagate
 from opentelemetry.sdk.trace import TracerProvider
 
+from amarktai.common.v1 import options_pb2
+from services.common.auth import bearer_from_metadata
+from services.common.coalesce import DEFAULT as DEFAULT_BATCHING
+from services.common.coalesce import Batching, Coalescer, traced
 from services.common.tracing import client_interceptors
-from services.gateway.errors import from_rpc_error
+from services.gateway.errors import ApiError, from_rpc_error, status_error
 from services.gateway.routes import Binding, RouteTable
 
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
@@ -73,6 +84,7 @@ class Downstream:
         *,
         timeout: float,
         health_timeout: float,
+        batching: Batching = DEFAULT_BATCHING,
     ) -> None:
         missing = [d for d in table.domains if d not in addrs]
         if missing:
@@ -82,9 +94,11 @@ class Downstream:
         self.provider = provider
         self.timeout = timeout
         self.health_timeout = health_timeout
+        self.batching = batching
         self._channels: dict[str, grpc.aio.Channel] = {}
         self._unary: dict[str, grpc.aio.UnaryUnaryMultiCallable] = {}
         self._stream: dict[str, grpc.aio.UnaryStreamMultiCallable] = {}
+        self._batches: dict[str, Coalescer] = {}  # a method's path -> its batch's Coalescer
 
     async def start(self) -> None:
         for domain in self.table.domains:
@@ -107,6 +121,49 @@ class Downstream:
                     request_serializer=b.request_cls.SerializeToString,
                     response_deserializer=b.response_cls.FromString,
                 )
+                batch = b.method.GetOptions().Extensions[options_pb2.batch]
+                if batch and not b.streaming and self.batching.max_batch > 1:
+                    self._batches[b.grpc_path] = self._coalescer(channel, b, batch)
+
+    def _coalescer(self, channel: grpc.aio.Channel, b: Binding, name: str) -> Coalescer:
+        """The Coalescer of a method's calls, sent as items of its batch method ``name``."""
+        method = b.method.containing_service.methods_by_name[name]
+        request_cls = message_factory.GetMessageClass(method.input_type)
+        item_cls = message_factory.GetMessageClass(
+            method.input_type.fields_by_name["items"].message_type
+        )
+        call = channel.unary_unary(
+            f"/{b.service}/{name}",
+            request_serializer=request_cls.SerializeToString,
+            response_deserializer=message_factory.GetMessageClass(method.output_type).FromString,
+        )
+        single = self._unary[b.grpc_path]
+        addr = self.addrs[b.domain]
+
+        async def one(token: str, request: Message) -> Message | ApiError:
+            md = (("authorization", f"Bearer {token}"),)
+            try:
+                return await single(request, metadata=md, timeout=self.timeout)
+            except grpc.aio.AioRpcError as exc:
+                return from_rpc_error(exc, b.domain, addr)
+
+        async def send(items: list) -> list:
+            batch = request_cls(
+                items=[item_cls(access_token=t, traceparent=p, request=r) for t, p, r in items]
+            )
+            try:
+                answer = await call(batch, timeout=self.timeout)
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() != grpc.StatusCode.UNIMPLEMENTED:
+                    raise from_rpc_error(exc, b.domain, addr) from None
+                # a service that does not know the batch method yet: each call on its own
+                return list(await asyncio.gather(*(one(t, r) for t, _p, r in items)))
+            return [
+                r.response if r.WhichOneof("outcome") == "response" else status_error(r.error)
+                for r in answer.results
+            ]
+
+        return Coalescer(send, self.batching)
 
     async def close(self) -> None:
         channels, self._channels = self._channels, {}
@@ -115,6 +172,15 @@ class Downstream:
 
     async def unary(self, binding: Binding, request: Message, metadata: tuple) -> Message:
         """Call one unary RPC; a failure raises ApiError with the mapped status."""
+        batch = self._batches.get(binding.grpc_path)
+        token = bearer_from_metadata(metadata)
+        if batch is not None and token is not None and not traced():
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier)
+            answer = await batch.call((token, carrier.get("traceparent", ""), request))
+            if isinstance(answer, ApiError):
+                raise answer
+            return answer
         call = self._unary[binding.grpc_path]
         try:
             return await call(request, metadata=metadata, timeout=self.timeout)

@@ -116,6 +116,12 @@ def rich_status(trailing_metadata, code: grpc.StatusCode) -> status_pb2.Status |
     return None
 
 
+def status_error(status: status_pb2.Status) -> ApiError:
+    """The HTTP answer for a call a batch answered with this status (its item's error)."""
+    code = _BY_NUMBER.get(status.code, grpc.StatusCode.UNKNOWN)
+    return ApiError(code, status.message or code.name, details_json(status))
+
+
 def from_rpc_error(exc: grpc.aio.AioRpcError, domain: str, addr: str) -> ApiError:
     """The HTTP answer for a failed call to the ``domain`` service at ``addr``."""
     code = exc.code()

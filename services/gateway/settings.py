@@ -1,5 +1,9 @@
 """The gateway's settings, read once at start. It needs no JWT_SECRET: it forwards the token
-and the services verify it."""
+and the services verify it.
+
+GATEWAY_BATCH_MAX (256; 1 to 1000, 1: off) and GATEWAY_BATCH_LINGER_MS (10; 0 to 1000): the
+calls of concurrent requests to a method that has a batch method (SubmitOrder) go together,
+as coalesce.Batching says (clients.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from services.common.coalesce import DEFAULT as DEFAULT_BATCHING
+from services.common.coalesce import Batching
 from services.common.settings import SERVICE_PORTS, Env, SettingsError
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -23,6 +29,8 @@ class Settings:
     health_timeout_seconds: float = 2.0
     heartbeat_seconds: float = 15.0
     max_body_bytes: int = MAX_BODY_BYTES
+    # the calls of concurrent requests to a method marked `batch` (SubmitOrder), sent together
+    batching: Batching = DEFAULT_BATCHING
 
     @classmethod
     def from_env(
@@ -46,6 +54,10 @@ class Settings:
             service_addrs=MappingProxyType(addrs),
             cors_origins=parse_origins(e.str("CORS_ORIGINS", "") or ""),
             log_level=level,
+            batching=Batching(
+                max_batch=e.int("GATEWAY_BATCH_MAX", 256, minimum=1, maximum=1000),
+                linger=e.int("GATEWAY_BATCH_LINGER_MS", 10, maximum=1000) / 1000,
+            ),
         )
 
     @property

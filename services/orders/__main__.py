@@ -6,6 +6,7 @@ import logging
 from datetime import UTC, datetime
 
 from amarktai.orders.v1 import orders_pb2_grpc
+from services.common.auth import TokenVerifier
 from services.common.bootstrap import run_service
 from services.common.db import Database
 from services.common.logs import log_event, setup_logging
@@ -15,7 +16,7 @@ from services.orders.app import OrdersApp, Tuning
 from services.orders.clients import Peers
 from services.orders.exchange import CcxtMarketData, SimMarketData, make_ccxt, maker_taker_bps
 from services.orders.faults import Faults
-from services.orders.grpc_api import SERVICE_NAME, OrderServicer
+from services.orders.grpc_api import PUBLIC_METHODS, SERVICE_NAME, OrderServicer
 from services.orders.live import LiveExecution, ccxt_venues
 from services.orders.prices import Prices
 from services.orders.schema import MIGRATIONS
@@ -75,8 +76,10 @@ async def main() -> None:
         db, peers, prices, tuning, provider, _clock,
         live=lambda a: LiveExecution(a, venues), faults=Faults(settings.fault_point),
     )  # fmt: skip
-    server = build_server("orders", common.jwt_secret, provider)
-    orders_pb2_grpc.add_OrderServiceServicer_to_server(OrderServicer(app), server)
+    server = build_server("orders", common.jwt_secret, provider, PUBLIC_METHODS)
+    orders_pb2_grpc.add_OrderServiceServicer_to_server(
+        OrderServicer(app, TokenVerifier(common.jwt_secret)), server
+    )
     port, health = await start_server(server, common.listen_addr, [SERVICE_NAME])
     app.start_background()
     log_event(log, "listening", addr=common.listen_addr, db=db.dialect, market=settings.market_data,

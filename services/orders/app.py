@@ -19,11 +19,11 @@ from typing import Any
 
 from opentelemetry.sdk.trace import TracerProvider
 
+from services.common.coalesce import Batching
 from services.common.db import Database
 from services.orders.breaker import Breaker
 from services.orders.cancel import Cancels
 from services.orders.clients import Peers
-from services.orders.coalesce import Batching
 from services.orders.domain.breaker import Thresholds
 from services.orders.domain.limiter import Limits
 from services.orders.execution import Executor

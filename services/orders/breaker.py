@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from services.common.coalesce import DEFAULT as batching_default
+from services.common.coalesce import Batching, Coalescer, traced
 from services.common.db import Database, decimal_text
 from services.common.errors import AppError, failed_precondition
 from services.common.logs import log_event
@@ -22,8 +24,6 @@ from services.orders import breaker_store as bstore
 from services.orders import outbox as ob
 from services.orders import store
 from services.orders.clients import Peers, RiskFigures
-from services.orders.coalesce import DEFAULT as batching_default
-from services.orders.coalesce import Batching, Coalescer, traced
 from services.orders.domain.breaker import BreakerView, Metrics, Thresholds, Trip, evaluate
 from services.orders.prices import Prices
 

@@ -29,10 +29,10 @@ from amarktai.auth.v1 import auth_pb2, auth_pb2_grpc
 from amarktai.bots.v1 import bots_pb2, bots_pb2_grpc
 from amarktai.ledger.v1 import ledger_pb2, ledger_pb2_grpc
 from services.common.auth import issue_service_token
+from services.common.coalesce import DEFAULT as batching_default
+from services.common.coalesce import Batching, Coalescer, traced
 from services.common.errors import AppError, not_found
 from services.common.tracing import client_interceptors
-from services.orders.coalesce import DEFAULT as batching_default
-from services.orders.coalesce import Batching, Coalescer, traced
 
 # Retried on UNAVAILABLE: reads, and RecordFill (idempotent by its fill id)
 _READS = {

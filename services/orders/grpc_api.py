@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime
+
+import grpc
 
 from amarktai.orders.v1 import orders_pb2 as pb
 from amarktai.orders.v1 import orders_pb2_grpc
 from services.common import validate as v
-from services.common.auth import current_caller
-from services.common.errors import invalid
+from services.common.auth import Caller, current_caller
+from services.common.errors import AppError, invalid
 from services.common.logs import log_event
+from services.common.server import answer_item, public_methods
 from services.common.validate import decimal_text_or_empty as _s
 from services.orders import store
 from services.orders.app import OrdersApp
@@ -31,14 +35,23 @@ from services.orders.pipeline import OrderOut
 from services.orders.status import event_metrics
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["OrderService"].full_name
+SUBMIT_ORDER = f"/{SERVICE_NAME}/SubmitOrder"
+# SubmitOrderBatch: its items carry their own tokens, the call none
+PUBLIC_METHODS = tuple(public_methods(pb.DESCRIPTOR.services_by_name["OrderService"]))
 
 
 log = logging.getLogger("amarktai.orders")
 
 
+MAX_BATCH = 1000
+
+
 class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
-    def __init__(self, app: OrdersApp) -> None:
+    def __init__(self, app: OrdersApp, verifier: Callable[[str], Caller] | None = None) -> None:
+        """``verifier``: the TokenVerifier (of the JWT secret) that checks each
+        SubmitOrderBatch item's access token; without one, SubmitOrderBatch is UNIMPLEMENTED."""
         self.app = app
+        self.verifier = verifier
 
     async def SubmitOrder(self, request, context):
         user = current_caller().user_id
@@ -60,6 +73,29 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
             reason=o.state_reason,
         )
         return pb.SubmitOrderResponse(order=order_out(out))
+
+    async def SubmitOrderBatch(self, request, context):
+        if self.verifier is None:
+            raise AppError(
+                grpc.StatusCode.UNIMPLEMENTED, "UNIMPLEMENTED", "SubmitOrderBatch is not enabled"
+            )
+        if not 1 <= len(request.items) <= MAX_BATCH:
+            raise invalid("items", f"must hold 1 to {MAX_BATCH} items")
+        answers = await asyncio.gather(*(self._item(item) for item in request.items))
+        return pb.SubmitOrderBatchResponse(
+            results=[
+                pb.SubmitOrderBatchResult(error=error)
+                if error is not None
+                else pb.SubmitOrderBatchResult(response=response)
+                for response, error in answers
+            ]
+        )
+
+    async def _item(self, item):
+        return await answer_item(
+            self.verifier, "orders", SUBMIT_ORDER, item.access_token, item.traceparent,
+            lambda: self.SubmitOrder(item.request, None),
+        )  # fmt: skip
 
     async def GetOrder(self, request, context):
         user = current_caller().user_id

@@ -22,12 +22,12 @@ from opentelemetry import propagate, trace
 from sqlalchemy import Connection, bindparam, select
 
 from amarktai.ledger.v1 import ledger_pb2
+from services.common.coalesce import DEFAULT as batching_default
+from services.common.coalesce import Batching, Coalescer
 from services.common.db import Database, RowsInsert, run_together
 from services.common.errors import AppError
 from services.common.logs import log_event
 from services.orders.clients import Peers, RiskFigures, risk_after
-from services.orders.coalesce import DEFAULT as batching_default
-from services.orders.coalesce import Batching, Coalescer
 from services.orders.faults import DURING_OUTBOX_DELIVERY, Faults
 from services.orders.schema import outbox
 

@@ -33,6 +33,8 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from sqlalchemy import Row
 
+from services.common.coalesce import DEFAULT as batching_default
+from services.common.coalesce import Batching, Coalescer, traced
 from services.common.db import Database
 from services.common.errors import (
     AppError,
@@ -43,8 +45,6 @@ from services.common.errors import (
 from services.orders import store
 from services.orders.breaker import Breaker
 from services.orders.clients import Peers
-from services.orders.coalesce import DEFAULT as batching_default
-from services.orders.coalesce import Batching, Coalescer, traced
 from services.orders.domain import breaker as bdomain
 from services.orders.domain import limiter
 from services.orders.domain.model import Gate, GateDecision, OrderRequest, OrderType, State

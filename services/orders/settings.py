@@ -42,8 +42,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
+from services.common.coalesce import Batching
 from services.common.settings import CommonSettings, Env, SettingsError
-from services.orders.coalesce import Batching
 from services.orders.domain.breaker import Thresholds
 from services.orders.domain.fees import parse_spreads
 from services.orders.domain.limiter import Limits

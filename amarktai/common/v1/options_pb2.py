@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n amarktai/common/v1/options.proto\x12\x12\x61marktai.common.v1\x1a google/protobuf/descriptor.proto:0\n\x06public\x12\x1e.google.protobuf.MethodOptions\x18\xb4\x87\x03 \x01(\x08:1\n\x08internal\x12\x1d.google.protobuf.FieldOptions\x18\xb5\x87\x03 \x01(\x08\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n amarktai/common/v1/options.proto\x12\x12\x61marktai.common.v1\x1a google/protobuf/descriptor.proto:0\n\x06public\x12\x1e.google.protobuf.MethodOptions\x18\xb4\x87\x03 \x01(\x08:/\n\x05\x62\x61tch\x12\x1e.google.protobuf.MethodOptions\x18\xb6\x87\x03 \x01(\t:1\n\x08internal\x12\x1d.google.protobuf.FieldOptions\x18\xb5\x87\x03 \x01(\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)

@@ -5,5 +5,7 @@ from typing import ClassVar as _ClassVar
 DESCRIPTOR: _descriptor.FileDescriptor
 PUBLIC_FIELD_NUMBER: _ClassVar[int]
 public: _descriptor.FieldDescriptor
+BATCH_FIELD_NUMBER: _ClassVar[int]
+batch: _descriptor.FieldDescriptor
 INTERNAL_FIELD_NUMBER: _ClassVar[int]
 internal: _descriptor.FieldDescriptor

@@ -1,8 +1,10 @@
 import datetime
 
+from amarktai.common.v1 import options_pb2 as _options_pb2
 from amarktai.common.v1 import trading_pb2 as _trading_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.rpc import status_pb2 as _status_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -488,3 +490,33 @@ class GetCandlesResponse(_message.Message):
     ITEMS_FIELD_NUMBER: _ClassVar[int]
     items: _containers.RepeatedCompositeFieldContainer[Candle]
     def __init__(self, items: _Optional[_Iterable[_Union[Candle, _Mapping]]] = ...) -> None: ...
+
+class SubmitOrderBatchRequest(_message.Message):
+    __slots__ = ("items",)
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[SubmitOrderBatchItem]
+    def __init__(self, items: _Optional[_Iterable[_Union[SubmitOrderBatchItem, _Mapping]]] = ...) -> None: ...
+
+class SubmitOrderBatchItem(_message.Message):
+    __slots__ = ("access_token", "traceparent", "request")
+    ACCESS_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TRACEPARENT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    access_token: str
+    traceparent: str
+    request: SubmitOrderRequest
+    def __init__(self, access_token: _Optional[str] = ..., traceparent: _Optional[str] = ..., request: _Optional[_Union[SubmitOrderRequest, _Mapping]] = ...) -> None: ...
+
+class SubmitOrderBatchResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[SubmitOrderBatchResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[SubmitOrderBatchResult, _Mapping]]] = ...) -> None: ...
+
+class SubmitOrderBatchResult(_message.Message):
+    __slots__ = ("response", "error")
+    RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    response: SubmitOrderResponse
+    error: _status_pb2.Status
+    def __init__(self, response: _Optional[_Union[SubmitOrderResponse, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...

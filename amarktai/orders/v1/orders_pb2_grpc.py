@@ -42,6 +42,11 @@ class OrderServiceStub:
                 request_serializer=amarktai_dot_orders_dot_v1_dot_orders__pb2.SubmitOrderRequest.SerializeToString,
                 response_deserializer=amarktai_dot_orders_dot_v1_dot_orders__pb2.SubmitOrderResponse.FromString,
                 _registered_method=True)
+        self.SubmitOrderBatch = channel.unary_unary(
+                '/amarktai.orders.v1.OrderService/SubmitOrderBatch',
+                request_serializer=amarktai_dot_orders_dot_v1_dot_orders__pb2.SubmitOrderBatchRequest.SerializeToString,
+                response_deserializer=amarktai_dot_orders_dot_v1_dot_orders__pb2.SubmitOrderBatchResponse.FromString,
+                _registered_method=True)
         self.GetOrder = channel.unary_unary(
                 '/amarktai.orders.v1.OrderService/GetOrder',
                 request_serializer=amarktai_dot_orders_dot_v1_dot_orders__pb2.GetOrderRequest.SerializeToString,
@@ -104,6 +109,15 @@ class OrderServiceServicer:
         """Submit an order through the gates A (idempotency), B (fee coverage), C (trade limiter)
         and D (circuit breaker). A refusal by a gate is an answer: the order with state REJECTED
         and its rejection. A paper market order is filled before the answer.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SubmitOrderBatch(self, request, context):
+        """Several SubmitOrder calls in one (the HTTP gateway's, of concurrent requests). The call
+        carries no identity of its own: each item is authenticated by its own access token and
+        answered exactly as its own SubmitOrder would be, or with its own error.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -191,6 +205,11 @@ def add_OrderServiceServicer_to_server(servicer, server):
                     request_deserializer=amarktai_dot_orders_dot_v1_dot_orders__pb2.SubmitOrderRequest.FromString,
                     response_serializer=amarktai_dot_orders_dot_v1_dot_orders__pb2.SubmitOrderResponse.SerializeToString,
             ),
+            'SubmitOrderBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitOrderBatch,
+                    request_deserializer=amarktai_dot_orders_dot_v1_dot_orders__pb2.SubmitOrderBatchRequest.FromString,
+                    response_serializer=amarktai_dot_orders_dot_v1_dot_orders__pb2.SubmitOrderBatchResponse.SerializeToString,
+            ),
             'GetOrder': grpc.unary_unary_rpc_method_handler(
                     servicer.GetOrder,
                     request_deserializer=amarktai_dot_orders_dot_v1_dot_orders__pb2.GetOrderRequest.FromString,
@@ -272,6 +291,33 @@ class OrderService:
             '/amarktai.orders.v1.OrderService/SubmitOrder',
             amarktai_dot_orders_dot_v1_dot_orders__pb2.SubmitOrderRequest.SerializeToString,
             amarktai_dot_orders_dot_v1_dot_orders__pb2.SubmitOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitOrderBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/amarktai.orders.v1.OrderService/SubmitOrderBatch',
+            amarktai_dot_orders_dot_v1_dot_orders__pb2.SubmitOrderBatchRequest.SerializeToString,
+            amarktai_dot_orders_dot_v1_dot_orders__pb2.SubmitOrderBatchResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -44,7 +44,7 @@ from services.orders.domain.limiter import Limits
 from services.orders.exchange import MarketDataUnavailable, Ticker, parse_fee_overrides
 from services.orders.exchange import maker_taker_bps as exchange_fees
 from services.orders.faults import Faults, Killed
-from services.orders.grpc_api import SERVICE_NAME, OrderServicer
+from services.orders.grpc_api import PUBLIC_METHODS, SERVICE_NAME, OrderServicer
 from services.orders.prices import Prices
 from services.orders.schema import MIGRATIONS
 from tests.conftest import JWT_SECRET, drop_database, make_database
@@ -166,11 +166,15 @@ async def start_orders(
         db, peers, make_prices(market), tuning, provider, clock, live=live, wall_clock=wall,
         faults=faults,
     )  # fmt: skip
-    server = build_server("orders", JWT_SECRET, provider)
-    orders_pb2_grpc.add_OrderServiceServicer_to_server(OrderServicer(app), server)
+    server = build_server("orders", JWT_SECRET, provider, PUBLIC_METHODS)
+    orders_pb2_grpc.add_OrderServiceServicer_to_server(
+        OrderServicer(app, TokenVerifier(JWT_SECRET)), server
+    )
     port, _ = await start_server(server, "127.0.0.1:0", [SERVICE_NAME])
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
-    return app, server, channel, orders_pb2_grpc.OrderServiceStub(channel)
+    stub = orders_pb2_grpc.OrderServiceStub(channel)
+    stub.addr = f"127.0.0.1:{port}"  # where it listens (the gateway's tests reach it there)
+    return app, server, channel, stub
 
 
 @pytest.fixture

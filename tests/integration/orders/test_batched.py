@@ -13,11 +13,11 @@ import pytest
 
 from amarktai.ledger.v1 import ledger_pb2_grpc
 from amarktai.orders.v1 import orders_pb2 as pb
+from services.common.coalesce import Batching
 from services.common.server import build_server, start_server
 from services.ledger.grpc_api import LedgerServicer
 from services.ledger.service import LedgerService
 from services.orders.clients import Peers
-from services.orders.coalesce import Batching
 from tests.conftest import JWT_SECRET
 from tests.integration.orders.conftest import TUNING
 from tests.integration.orders.helpers import SELL, S, md, refusal, user

@@ -14,6 +14,7 @@ def test_defaults_need_no_jwt_secret():
     assert s.service_addrs["ledger"] == "127.0.0.1:50051"
     assert s.service_addrs["auth"] == "127.0.0.1:50054"
     assert s.cors_origins == ()
+    assert (s.batching.max_batch, s.batching.linger) == (256, 0.010)
 
 
 def test_values_from_the_environment():
@@ -36,6 +37,8 @@ def test_values_from_the_environment():
         ({"LEDGER_ADDR": "host:port"}, "LEDGER_ADDR"),
         ({"CORS_ORIGINS": "app.example.com"}, "CORS_ORIGINS"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"GATEWAY_BATCH_MAX": "0"}, "GATEWAY_BATCH_MAX"),
+        ({"GATEWAY_BATCH_LINGER_MS": "soon"}, "GATEWAY_BATCH_LINGER_MS"),
     ],
 )
 def test_bad_values_name_the_variable(env, variable):

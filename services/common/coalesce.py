@@ -1,8 +1,9 @@
-"""Calls of concurrent orders sent together: what waits while a batch is on its way goes in the
-next one.
+"""Calls of concurrent requests sent together: what waits while a batch is on its way goes in
+the next one.
 
 An order makes a few calls that are the same for every order (the bot check, the breaker's
-figures, its fill's delivery); under load many orders make them at once. A Coalescer sends the
+figures, its fill's delivery; the gateway's SubmitOrder itself); under load many orders make
+them at once. A Coalescer sends the
 first call at once, alone; calls made while ``max_in_flight`` batches are on their way wait and
 then go together, up to ``max_batch`` in one. A lone call is therefore never delayed by more
 than a turn of the event loop, and a busy process sends a few large batches instead of many

@@ -9,8 +9,8 @@ import contextvars
 import grpc
 import pytest
 
+from services.common.coalesce import Batching, Coalescer
 from services.common.errors import AppError, invalid
-from services.orders.coalesce import Batching, Coalescer
 
 
 class Peer:
