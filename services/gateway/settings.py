@@ -1,7 +1,7 @@
 """The gateway's settings, read once at start. It needs no JWT_SECRET: it forwards the token
 and the services verify it.
 
-GATEWAY_BATCH_MAX (256; 1 to 1000, 1: off) and GATEWAY_BATCH_LINGER_MS (10; 0 to 1000): the
+GATEWAY_BATCH_MAX (256; 1 to 1000, 1: off) and GATEWAY_BATCH_LINGER_MS (2; 0 to 1000): the
 calls of concurrent requests to a method that has a batch method (SubmitOrder) go together,
 as coalesce.Batching says (clients.py)."""
 
@@ -56,7 +56,7 @@ class Settings:
             log_level=level,
             batching=Batching(
                 max_batch=e.int("GATEWAY_BATCH_MAX", 256, minimum=1, maximum=1000),
-                linger=e.int("GATEWAY_BATCH_LINGER_MS", 10, maximum=1000) / 1000,
+                linger=e.int("GATEWAY_BATCH_LINGER_MS", 2, maximum=1000) / 1000,
             ),
         )
 

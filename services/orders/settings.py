@@ -24,7 +24,7 @@ Gate and breaker settings (DESIGN 7) and their defaults:
 | ORDERS_CALL_TIMEOUT_SECONDS | 5 | deadline of every call to another service |
 | ORDERS_BATCH_MAX | 256 | the most calls of concurrent orders sent together in one batch call |
 | | | (1 to 1000; 1: every call on its own, see coalesce.py) |
-| ORDERS_BATCH_LINGER_MS | 10 | under load, how long a batch waits for more (0 to 1000; 0: never) |
+| ORDERS_BATCH_LINGER_MS | 2 | under load, how long a batch waits for more (0 to 1000; 0: never) |
 | EXCHANGE_BASE_URLS | none | where ccxt sends an exchange's calls instead of the real API, |
 | | | e.g. binance=http://127.0.0.1:9999 (a fake exchange for tests and demos) |
 | ORDERS_EXCHANGE_TIMEOUT_SECONDS | 10 | timeout of one request to an exchange |
@@ -113,7 +113,7 @@ class OrdersSettings:
             call_timeout_seconds=_positive(e, "ORDERS_CALL_TIMEOUT_SECONDS", "5"),
             batching=Batching(
                 max_batch=e.int("ORDERS_BATCH_MAX", 256, minimum=1, maximum=1000),
-                linger=e.int("ORDERS_BATCH_LINGER_MS", 10, maximum=1000) / 1000,
+                linger=e.int("ORDERS_BATCH_LINGER_MS", 2, maximum=1000) / 1000,
             ),
             exchange_base_urls=_base_urls(e.str("EXCHANGE_BASE_URLS", "") or ""),
             exchange_timeout_seconds=_positive(e, "ORDERS_EXCHANGE_TIMEOUT_SECONDS", "10"),

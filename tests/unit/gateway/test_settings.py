@@ -14,7 +14,7 @@ def test_defaults_need_no_jwt_secret():
     assert s.service_addrs["ledger"] == "127.0.0.1:50051"
     assert s.service_addrs["auth"] == "127.0.0.1:50054"
     assert s.cors_origins == ()
-    assert (s.batching.max_batch, s.batching.linger) == (256, 0.010)
+    assert (s.batching.max_batch, s.batching.linger) == (256, 0.002)
 
 
 def test_values_from_the_environment():

@@ -22,7 +22,7 @@ def test_defaults():
     assert (s.min_edge_bps, s.safety_margin_bps, s.slippage_buffer_bps) == (5, 2, 5)
     assert s.pending_order_ttl_hours == 24 and s.market_data == "sim" and s.market_seed == 42
     assert s.spread_bps("BTC/USDT") == 10 and s.fee_overrides == {}
-    assert s.batching.max_batch == 256 and s.batching.linger == 0.010
+    assert s.batching.max_batch == 256 and s.batching.linger == 0.002
 
 
 def test_values():
