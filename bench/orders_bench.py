@@ -11,9 +11,10 @@ BENCH_ORDERS_USERS=1 is the case of one user's orders queueing on that user's ro
 1. Baseline, same run: a bare gRPC unary echo whose handler does one INSERT and COMMIT
    (bench/echo_server.py, a process of its own): sequential p50/p99 and ops/s.
 2. SubmitOrder over direct gRPC, then POST /api/orders/submit through the gateway: sequential
-   p50/p99 (BENCH_ORDERS_CALLS, default 500) and orders/s with BENCH_ORDERS_CLIENTS callers in
-   flight (default 32) for BENCH_ORDERS_SECONDS (default 10). Under load, the CPU each process
-   (and its PostgreSQL backends) used per order: where the time goes (bench/cpu.py).
+   p50/p99 (BENCH_ORDERS_CALLS, default 500) and orders/s with each number of callers in flight
+   of BENCH_ORDERS_CLIENTS (default 32,64,128: the orders of many users at once) for
+   BENCH_ORDERS_SECONDS (default 10) each. Under load, the CPU each process (and its
+   PostgreSQL backends) used per order: where the time goes (bench/cpu.py).
 3. The gates' own time: a second orders process on the same database exporting OTLP to a
    receiver in the benchmark (bench/spans.py); per order the sum of the four gate spans, and
    beside it the breaker's evaluation before gate A (what was left to wait of gate D's read,
@@ -126,7 +127,7 @@ class Bench:
     channels: dict[str, grpc.aio.Channel]
     tokens: list[str]  # one per user
     calls: int
-    clients: int
+    clients: list[int]  # callers in flight, each number in turn
     seconds: int
 
     async def setup(self, n_bots: int) -> list[load.Bot]:
@@ -153,44 +154,47 @@ class Bench:
         return out
 
     async def phase(
-        self, label: str, call: load.Call, base: tuple[list[float], load.Load] | None = None
-    ) -> tuple[list[float], load.Load]:
-        """Warm-up, sequential latency, then throughput with its CPU use; adds three rows."""
-        await load.sequential(call, WARMUP, self.clients)
-        seq = await load.sequential(call, self.calls, self.clients)
-        before = await asyncio.to_thread(self.meter.sample)
-        ld = await load.concurrent(call, self.clients, self.seconds)
-        cpu = CpuMeter.used(before, await asyncio.to_thread(self.meter.sample))
+        self, label: str, call: load.Call, base: tuple[list[float], dict] | None = None
+    ) -> tuple[list[float], dict[int, load.Load]]:
+        """Warm-up, sequential latency, then for each number of callers in flight its
+        throughput and CPU use: a row for the latency and two for each number in flight."""
+        first = self.clients[0]
+        await load.sequential(call, WARMUP, first)
+        seq = await load.sequential(call, self.calls, first)
         unit = "op" if base is None else "order"
         note = f"sequential, {self.calls} calls"
         if base is not None:
             note += f"; p50 {percentiles(seq)[0] / percentiles(base[0])[0]:.1f}x baseline"
         self.table.add(f"{label} p50 / p99 ms", _ms(seq), note)
-        note = f"{self.clients} in flight, {ld.ops:,} in {ld.seconds:.1f} s, "
-        note += f"p50 / p99 {_ms(ld.samples)} ms"
-        if base is not None:
-            note += f"; ratio to baseline {ld.rate / base[1].rate:.3f}"
-        if ld.errors:
-            note += f"; {len(ld.errors)} ERRORS, first: {ld.errors[0]}"
-        self.table.add(f"{label} {unit}s/s", f"{ld.rate:,.0f}", note)
-        per = {k: v * 1000 / max(ld.ops, 1) for k, v in cpu.items()}
-        per = {k: v for k, v in per.items() if v >= 0.05}
-        total = sum(per.values())
-        parts = ", ".join(f"{k} {v:.1f}" for k, v in sorted(per.items(), key=lambda x: -x[1]))
-        cores = os.cpu_count() or 1
-        self.table.add(
-            f"{label} CPU ms per {unit}",
-            f"{total:.1f}",
-            f"{parts}; {cores} idle cores would allow {cores * 1000 / total:,.0f}/s",
-        )
-        return seq, ld
+        loads = {}
+        for n in self.clients:
+            before = await asyncio.to_thread(self.meter.sample)
+            ld = loads[n] = await load.concurrent(call, n, self.seconds)
+            cpu = CpuMeter.used(before, await asyncio.to_thread(self.meter.sample))
+            note = f"{ld.ops:,} in {ld.seconds:.1f} s, p50 / p99 {_ms(ld.samples)} ms"
+            if base is not None:
+                note += f"; ratio to baseline {ld.rate / base[1][n].rate:.3f}"
+            if ld.errors:
+                note += f"; {len(ld.errors)} ERRORS, first: {ld.errors[0]}"
+            self.table.add(f"{label} {unit}s/s, {n} in flight", f"{ld.rate:,.0f}", note)
+            per = {k: v * 1000 / max(ld.ops, 1) for k, v in cpu.items()}
+            per = {k: v for k, v in per.items() if v >= 0.05}
+            total = sum(per.values())
+            parts = ", ".join(f"{k} {v:.2f}" for k, v in sorted(per.items(), key=lambda x: -x[1]))
+            cores = os.cpu_count() or 1
+            self.table.add(
+                f"{label} CPU ms per {unit}, {n} in flight",
+                f"{total:.2f}",
+                f"{parts}; {cores} idle cores would allow {cores * 1000 / total:,.0f}/s",
+            )
+        return seq, loads
 
     async def gates(self, channel, orders: load.Orders, receiver: SpanReceiver) -> None:
         """The four gates' time from the spans of an orders process exporting them."""
         call = load.direct_call(orders_pb2_grpc.OrderServiceStub(channel), orders)
-        await load.sequential(call, WARMUP, self.clients)
+        await load.sequential(call, WARMUP, self.clients[0])
         orders.trace_ids.clear()
-        traced = await load.sequential(call, self.calls, self.clients)
+        traced = await load.sequential(call, self.calls, self.clients[0])
         wanted = set(orders.trace_ids)
         deadline = time.monotonic() + 20
         while True:
@@ -234,7 +238,7 @@ async def _run(bench: Bench, gw_port: int, traced, receiver, n_bots: int) -> Non
     _, d = await bench.phase("orders direct gRPC", load.direct_call(stub, orders), base)
     gw_call = load.gateway_call("127.0.0.1", gw_port, orders)
     _, g = await bench.phase("orders via gateway", gw_call, base)
-    errors = len(d.errors) + len(g.errors)
+    errors = sum(len(ld.errors) for ld in (*d.values(), *g.values()))
 
     port = free_port()
     traced.env["ORDERS_ADDR"] = f"127.0.0.1:{port}"
@@ -254,7 +258,8 @@ async def _run(bench: Bench, gw_port: int, traced, receiver, n_bots: int) -> Non
 
 
 def run(table: Report) -> None:
-    calls, clients = env_int("BENCH_ORDERS_CALLS", 500), env_int("BENCH_ORDERS_CLIENTS", 32)
+    calls = env_int("BENCH_ORDERS_CALLS", 500)
+    clients = [int(n) for n in os.environ.get("BENCH_ORDERS_CLIENTS", "32,64,128").split(",")]
     seconds, n_bots = env_int("BENCH_ORDERS_SECONDS", 10), env_int("BENCH_ORDERS_BOTS", 8)
     n_users = min(env_int("BENCH_ORDERS_USERS", 8), n_bots)
     tag = uuid.uuid4().hex[:8]
@@ -264,7 +269,8 @@ def run(table: Report) -> None:
     env = _settings({n: ports[n] for n in SERVICES}, {n: schemas[n] for n in SERVICES[:4]}, apps)
     procs = Processes(env)
     engine = sqlalchemy.create_engine(pg_url())
-    print(f"orders: {', '.join(SERVICES)} on PostgreSQL, {calls} calls, {clients} in flight "
+    print(f"orders: {', '.join(SERVICES)} on PostgreSQL, {calls} calls, "
+          f"{'/'.join(map(str, clients))} in flight "
           f"for {seconds} s, {n_bots} bots of {n_users} users", flush=True)  # fmt: skip
     with SpanReceiver() as receiver:
         otlp = {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
@@ -282,7 +288,7 @@ def run(table: Report) -> None:
                 engine, {**pids, "bench": os.getpid()}, {a: n for n, a in apps.items()}
             )
             tokens = [issue_user_token(SECRET, f"bench-{tag}-{u}")[0] for u in range(n_users)]
-            budget = 90 + 7 * seconds + 4 * (calls + WARMUP) * 0.1
+            budget = 90 + (1 + 3 * len(clients)) * seconds + 4 * (calls + WARMUP) * 0.1
 
             async def main() -> None:
                 names = ("ledger", "bots", "orders", "echo")

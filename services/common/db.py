@@ -347,6 +347,9 @@ class _Compiled:
 
     def __init__(self, q: Executable, dialect) -> None:
         self.q = q
+        # execution option prepare=False: the driver never prepares it (planned afresh with
+        # its values each time, for a statement whose best plan changes as its tables grow)
+        self.prepare = q.get_execution_options().get("prepare")
         self.compiled = q.compile(dialect=dialect)
         self.expanding = "POSTCOMPILE" in self.compiled.string
         self.binds = {
@@ -411,7 +414,7 @@ def _send(
     """The steps in one pipeline (PostgreSQL); ``wrap``: the statements that open and close
     it, on a connection in autocommit mode."""
     made = [_compiled(conn, q) for q, _ in steps]
-    prepared = [c.bind(p) for c, (_, p) in zip(made, steps, strict=True)]
+    prepared = [(*c.bind(p), c.prepare) for c, (_, p) in zip(made, steps, strict=True)]
     tracer = _TRACERS.get(conn.engine)
     if tracer is None:
         raws = _pipeline(conn, prepared, commit, wrap)
@@ -422,7 +425,7 @@ def _send(
             f"PIPELINE {len(prepared)} postgres", kind=trace.SpanKind.CLIENT
         ) as span:
             span.set_attribute("db.system", "postgresql")
-            span.set_attribute("db.statement", ";\n".join(sql for sql, _ in prepared))
+            span.set_attribute("db.statement", ";\n".join(sql for sql, _, _ in prepared))
             raws = _pipeline(conn, prepared, commit, wrap)
     return [c.rows(raw, codes) for c, (raw, codes) in zip(made, raws, strict=True)]
 
@@ -442,7 +445,7 @@ def _result(cur) -> tuple[list[tuple], tuple]:
 
 def _pipeline(
     conn: Connection,
-    prepared: list[tuple[str, dict]],
+    prepared: list[tuple[str, dict, bool | None]],
     commit: bool,
     wrap: tuple[str, str | None] | None,
 ) -> list[tuple[list[tuple], tuple]]:
@@ -456,9 +459,9 @@ def _pipeline(
             if opening:
                 around.append(raw.cursor())
                 around[-1].execute(opening)
-            for sql, params in prepared:
+            for sql, params, prepare in prepared:
                 cur = raw.cursor()
-                cur.execute(sql, params)
+                cur.execute(sql, params, prepare=prepare)
                 cursors.append(cur)
             if closing:
                 around.append(raw.cursor())
@@ -471,7 +474,7 @@ def _pipeline(
         if lost:
             conn.invalidate(exc)
         raise DBAPIError.instance(
-            ";\n".join(sql for sql, _ in prepared), None, exc, dbapi.Error,
+            ";\n".join(sql for sql, _, _ in prepared), None, exc, dbapi.Error,
             connection_invalidated=lost, dialect=conn.dialect,
         ) from exc  # fmt: skip
     finally:

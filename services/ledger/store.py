@@ -107,7 +107,11 @@ _ONE_ENTRY = (
     .limit(1)
     .lateral("e")
 )
-_FIND_PG = select(_ONE_ENTRY).select_from(_IDS.join(_ONE_ENTRY, true()))
+# never prepared (where run_together sends it): a generic plan made while the table was small
+# would keep scanning it whole inside the lateral as it grew (see batch_store's find)
+_FIND_PG = (
+    select(_ONE_ENTRY).select_from(_IDS.join(_ONE_ENTRY, true())).execution_options(prepare=False)
+)
 _FIND = select(entries).where(
     entries.c.user_id == _p("user_id"), entries.c.entry_id.in_(_p("ids", expanding=True))
 )

@@ -195,3 +195,19 @@ def test_no_statements_send_nothing(fresh_db, monkeypatch):
 
             monkeypatch.setattr(raw, "pipeline", no_pipeline)
         assert run_together(conn, []) == []
+
+
+@pytest.mark.parametrize("dialect", ["postgresql"])
+def test_a_statement_marked_prepare_false_is_never_prepared(fresh_db):
+    """The driver prepares a statement once it has run it a few times (a generic plan made
+    then is kept); one marked prepare=False is planned afresh on every run, with its values."""
+    db = _migrated(fresh_db)
+    never = COUNT.execution_options(prepare=False)
+    twin = select(func.count()).select_from(t).where(t.c.k.like(bindparam("prefix")), t.c.k != "")
+    with db.write() as conn:
+        for _ in range(10):
+            run_together(conn, [(never, {"prefix": "a%"}), (twin, {"prefix": "a%"})])
+        prepared = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").all()
+    statements = [s for (s,) in prepared]
+    assert any("!=" in s for s in statements), statements  # the unmarked one: prepared
+    assert not any("LIKE" in s and "!=" not in s for s in statements), statements
