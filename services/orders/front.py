@@ -133,18 +133,17 @@ class Fronts:
         users = sorted({j.user_id for j in jobs})
         counted = sorted({(j.user_id, j.req.bot_id, j.req.exchange) for j in jobs})
         expires = now + self.ttl
-        steps = [
-            *batched.claims.steps([
-                {"user_id": j.user_id, "idempotency_key": j.req.idempotency_key,
-                 "order_id": j.order_id, "fingerprint": j.req.fingerprint(),
-                 "expires_at": expires} for j in claims
-            ]),
-            *batched.locks.steps([{"user_id": u, "taken": 0} for u in users]),
-        ]  # fmt: skip
+        steps = batched.claims.steps([
+            {"user_id": j.user_id, "idempotency_key": j.req.idempotency_key,
+             "order_id": j.order_id, "fingerprint": j.req.fingerprint(), "expires_at": expires}
+            for j in claims
+        ])  # fmt: skip
+        n_claims = len(steps)
+        steps += batched.locks.steps([{"user_id": u, "taken": 0} for u in users])
         usage = len(steps)
         steps += [store.usage_step(u, b, ex, now, self.limits) for u, b, ex in counted]
         with self.db.write_starting(steps) as (conn, results):
-            claimed = {r.order_id for rows in results[: usage - 1] for r in rows}
+            claimed = {r.order_id for rows in results[:n_claims] for r in rows}
             counts = dict(zip(counted, results[usage:], strict=True))
             return _Transaction(self, conn, now, batched).run(jobs, claimed, counts)
 
@@ -223,8 +222,7 @@ class _Transaction:
         req, u = job.req, job.user_id
         mine = self.accepted
         extra = (mine[(u, req.bot_id)], mine[(u,)], mine[(u, req.exchange)])
-        usage = store.usage_of(self.conn, counts, u, req.exchange, self.now, self.f.limits, extra)
-        return usage
+        return store.usage_of(self.conn, counts, u, req.exchange, self.now, self.f.limits, extra)
 
     def _take_slot(self, job: Job) -> None:
         u, req = job.user_id, job.req

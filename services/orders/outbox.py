@@ -76,7 +76,7 @@ def enqueue(conn: Connection, kind: str, user_id: str, ref: str, payload: dict) 
 
 def enqueue_row(kind: str, user_id: str, ref: str, payload: dict) -> dict:
     """An outbox row to add in the caller's transaction (with the current trace's context,
-    so that its delivery is a span in that trace): see enqueue_step, or ROWS."""
+    so that its delivery is a span in that trace): see enqueue_step, or ROWS_INSERT."""
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     now = datetime.now(UTC)

@@ -303,18 +303,9 @@ def fills_of(conn: Connection, order_ids: Sequence[str]) -> dict[str, list[Row]]
     return out
 
 
-def insert_fill(conn: Connection, values: dict) -> Row | None:
-    """Insert a fill once by its id, and note its market; None when it was already there,
-    else the stored row."""
-    done = conn.execute(_INSERT_FILL, values).first()
-    if done is not None:
-        conn.execute(*market_step(values))
-    return done
-
-
 def fill_step(values: dict) -> tuple:
-    """The insert of insert_fill (its market not noted), for run_together: no rows when the
-    fill was there already, else the stored row."""
+    """The insert of a fill, once by its id (its market not noted: market_step), for
+    run_together: no rows when the fill was there already, else the stored row."""
     return _INSERT_FILL, values
 
 
