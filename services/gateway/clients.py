@@ -9,7 +9,8 @@ retried, by grpc's retry policy, and only for RPCs bound to GET (they change not
 A method with a batch method (option ``(amarktai.common.v1.batch)``, SubmitOrder's
 SubmitOrderBatch) gets the calls of concurrent requests together (services/common/coalesce.py),
 each item with its request's access token and traceparent, each answered or refused on its
-own. A request whose span is recorded (tracing exports) calls alone, in its own trace.
+own; the batch call carries its first item's token. A request whose span is recorded
+(tracing exports) calls alone, in its own trace.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from services.gateway.errors import ApiError, from_rpc_error, status_error
 from services.gateway.routes import Binding, RouteTable
 
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+# a batch call refused so: its items are sent as calls of their own
+_ALONE = (grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.UNAUTHENTICATED)
 RETRY_POLICY = {
     "maxAttempts": 3,
     "initialBackoff": "0.05s",
@@ -151,12 +154,14 @@ class Downstream:
             batch = request_cls(
                 items=[item_cls(access_token=t, traceparent=p, request=r) for t, p, r in items]
             )
+            md = (("authorization", f"Bearer {items[0][0]}"),)  # the call's own: its first's
             try:
-                answer = await call(batch, timeout=self.timeout)
+                answer = await call(batch, metadata=md, timeout=self.timeout)
             except grpc.aio.AioRpcError as exc:
-                if exc.code() != grpc.StatusCode.UNIMPLEMENTED:
+                if exc.code() not in _ALONE:
                     raise from_rpc_error(exc, b.domain, addr) from None
-                # a service that does not know the batch method yet: each call on its own
+                # a service that does not know the batch method yet, or a first item whose
+                # token is refused: each call on its own (each item's token decides for it)
                 return list(await asyncio.gather(*(one(t, r) for t, _p, r in items)))
             return [
                 r.response if r.WhichOneof("outcome") == "response" else status_error(r.error)

@@ -16,7 +16,7 @@ from services.orders.app import OrdersApp, Tuning
 from services.orders.clients import Peers
 from services.orders.exchange import CcxtMarketData, SimMarketData, make_ccxt, maker_taker_bps
 from services.orders.faults import Faults
-from services.orders.grpc_api import PUBLIC_METHODS, SERVICE_NAME, OrderServicer
+from services.orders.grpc_api import SERVICE_NAME, OrderServicer
 from services.orders.live import LiveExecution, ccxt_venues
 from services.orders.prices import Prices
 from services.orders.schema import MIGRATIONS
@@ -76,7 +76,7 @@ async def main() -> None:
         db, peers, prices, tuning, provider, _clock,
         live=lambda a: LiveExecution(a, venues), faults=Faults(settings.fault_point),
     )  # fmt: skip
-    server = build_server("orders", common.jwt_secret, provider, PUBLIC_METHODS)
+    server = build_server("orders", common.jwt_secret, provider)
     orders_pb2_grpc.add_OrderServiceServicer_to_server(
         OrderServicer(app, TokenVerifier(common.jwt_secret)), server
     )

@@ -15,7 +15,7 @@ from services.common import validate as v
 from services.common.auth import Caller, current_caller
 from services.common.errors import AppError, invalid
 from services.common.logs import log_event
-from services.common.server import answer_item, public_methods
+from services.common.server import answer_item
 from services.common.validate import decimal_text_or_empty as _s
 from services.orders import store
 from services.orders.app import OrdersApp
@@ -36,8 +36,6 @@ from services.orders.status import event_metrics
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["OrderService"].full_name
 SUBMIT_ORDER = f"/{SERVICE_NAME}/SubmitOrder"
-# SubmitOrderBatch: its items carry their own tokens, the call none
-PUBLIC_METHODS = tuple(public_methods(pb.DESCRIPTOR.services_by_name["OrderService"]))
 
 
 log = logging.getLogger("amarktai.orders")

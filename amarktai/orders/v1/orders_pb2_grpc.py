@@ -116,8 +116,9 @@ class OrderServiceServicer:
 
     def SubmitOrderBatch(self, request, context):
         """Several SubmitOrder calls in one (the HTTP gateway's, of concurrent requests). The call
-        carries no identity of its own: each item is authenticated by its own access token and
-        answered exactly as its own SubmitOrder would be, or with its own error.
+        is authenticated as any other (the gateway sends one of its items' tokens); each item is
+        authenticated by its own access token as well and answered exactly as its own
+        SubmitOrder would be, or with its own error.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -44,7 +44,7 @@ from services.orders.domain.limiter import Limits
 from services.orders.exchange import MarketDataUnavailable, Ticker, parse_fee_overrides
 from services.orders.exchange import maker_taker_bps as exchange_fees
 from services.orders.faults import Faults, Killed
-from services.orders.grpc_api import PUBLIC_METHODS, SERVICE_NAME, OrderServicer
+from services.orders.grpc_api import SERVICE_NAME, OrderServicer
 from services.orders.prices import Prices
 from services.orders.schema import MIGRATIONS
 from tests.conftest import JWT_SECRET, drop_database, make_database
@@ -166,7 +166,7 @@ async def start_orders(
         db, peers, make_prices(market), tuning, provider, clock, live=live, wall_clock=wall,
         faults=faults,
     )  # fmt: skip
-    server = build_server("orders", JWT_SECRET, provider, PUBLIC_METHODS)
+    server = build_server("orders", JWT_SECRET, provider)
     orders_pb2_grpc.add_OrderServiceServicer_to_server(
         OrderServicer(app, TokenVerifier(JWT_SECRET)), server
     )

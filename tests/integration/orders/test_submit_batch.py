@@ -20,7 +20,7 @@ from services.gateway.app import create_app
 from services.gateway.routes import RouteTable
 from services.gateway.settings import Settings
 from tests.conftest import JWT_SECRET
-from tests.integration.orders.helpers import S, user
+from tests.integration.orders.helpers import S, md, user
 
 pytestmark = pytest.mark.parametrize("tracing", [False])
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -64,8 +64,8 @@ async def test_each_item_is_answered_as_its_own_call(h):
         item(h, alice, b_bot),  # another user's bot: not found, never the data
         item(h, bob, b_bot, tok=issue_service_token(JWT_SECRET, "bots", bob)),  # a service's
     ]
-    # the call carries no token of its own: each item is authenticated by its own
-    r = await h.orders.SubmitOrderBatch(pb.SubmitOrderBatchRequest(items=items))
+    # the call carries one user's token, and each item is authenticated by its own
+    r = await h.orders.SubmitOrderBatch(pb.SubmitOrderBatchRequest(items=items), metadata=md(bob))
     out = list(r.results)
     assert len(out) == len(items)
     filled = [out[i].response.order for i in (0, 1, 7)]
@@ -85,9 +85,23 @@ async def test_a_batch_of_no_items_or_too_many_is_refused_naming_items(h):
     for n in (0, 1001):
         items = [pb.SubmitOrderBatchItem()] * n
         with pytest.raises(grpc.aio.AioRpcError) as e:
-            await h.orders.SubmitOrderBatch(pb.SubmitOrderBatchRequest(items=items))
+            await h.orders.SubmitOrderBatch(
+                pb.SubmitOrderBatchRequest(items=items), metadata=md(user())
+            )
         assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert "items" in e.value.details()
+
+
+async def test_the_batch_call_itself_needs_a_token(h):
+    u = user()
+    items = [item(h, u, await h.bot(u))]
+    for metadata in ((), (("authorization", "Bearer not-a-token"),)):
+        with pytest.raises(grpc.aio.AioRpcError) as e:
+            await h.orders.SubmitOrderBatch(
+                pb.SubmitOrderBatchRequest(items=items), metadata=metadata
+            )
+        assert e.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert await h.ledger_fills(u) == []
 
 
 async def test_the_gateway_sends_concurrent_requests_together(h):
@@ -115,7 +129,13 @@ async def test_the_gateway_sends_concurrent_requests_together(h):
             plan = [(u, bots[u], {"idempotencyKey": f"{u}-{i}"}) for i in range(8) for u in users]
             wrong = (users[0], bots[users[1]], {"idempotencyKey": "wrong"})  # not hers
             bad = (users[1], bots[users[1]], {"idempotencyKey": "bad", "amount": "0"})
-            answers = await asyncio.gather(*(post(u, b, **x) for u, b, x in [*plan, wrong, bad]))
+            calls = [post(u, b, **x) for u, b, x in [*plan, wrong, bad]]
+            # a request with a bad token, early: likely the first of a batch (whose token the
+            # batch call carries); it is refused, and only it
+            calls.insert(1, http.post("/api/orders/submit", json={"botId": bots[users[0]]},
+                                      headers={"Authorization": "Bearer not-a-token"}))  # fmt: skip
+            answers = await asyncio.gather(*calls)
+            assert answers.pop(1).status_code == 401
     finally:
         await gateway.close()
     for r in answers[: len(plan)]:
@@ -126,5 +146,5 @@ async def test_the_gateway_sends_concurrent_requests_together(h):
     for u in users:
         assert len(await h.ledger_fills(u)) == 8
     [coalescer] = gateway.downstream._batches.values()
-    assert coalescer.items == len(plan) + 2
+    assert coalescer.items == len(plan) + 3
     assert coalescer.batches < coalescer.items  # they did go together
