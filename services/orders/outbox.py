@@ -123,6 +123,7 @@ class Outbox:
         self.faults = faults or Faults()
         # the delivered marks of concurrent deliveries: one statement for many rows
         self._marks: Coalescer[int, None] = Coalescer(self._mark_delivered, batching)
+        self._marking: set[asyncio.Future] = set()  # marks on their way (see _mark)
 
     async def deliver(self, ids: Sequence[int]) -> bool:
         """Deliver these rows now, in order; True when all of them are delivered."""
@@ -142,11 +143,12 @@ class Outbox:
         """deliver_now for the fills one transaction just stored, the last of them asking the
         ledger for the breaker's figures it leaves (positions marked at ``marks``): the
         account's and the bot's, or None when a row was not delivered now or the ledger
-        gave no figures."""
+        gave no figures. The order's answer waits for the ledger, not for the rows' delivered
+        marks (see _mark)."""
         ok, answer = True, None
         for i, row in enumerate(rows):
             last = i == len(rows) - 1
-            delivered, answer = await self._deliver(row, marks if last else None)
+            delivered, answer = await self._deliver(row, marks if last else None, wait=False)
             ok = ok and delivered
         if not ok or answer is None:
             return None
@@ -199,9 +201,10 @@ class Outbox:
     async def _deliver_row(self, row) -> bool:
         return (await self._deliver(row, None))[0]
 
-    async def _deliver(self, row, marks: list[str] | None) -> tuple[bool, Any]:
+    async def _deliver(self, row, marks: list[str] | None, wait: bool = True) -> tuple[bool, Any]:
         """Deliver one row: (delivered, the peer's answer). ``marks``: for a fill, ask the
-        ledger for the breaker's figures too."""
+        ledger for the breaker's figures too. ``wait``: until the row is marked delivered
+        (else the mark is made meanwhile, see _mark)."""
         payload = json.loads(row.payload)
         parent = propagate.extract(payload.pop("_trace", {}))
         with self.tracer.start_as_current_span(
@@ -223,7 +226,10 @@ class Outbox:
             span.set_attribute("decision", "delivered")
         if row.kind == FILL:
             self.faults.hit(DURING_OUTBOX_DELIVERY)
-        await self._marks.call(row.id)
+        if wait:
+            await self._marks.call(row.id)
+        else:
+            self._mark(row.id)
         if row.kind == FILL and self.on_fill_delivered is not None:
             await self.on_fill_delivered(row.user_id, payload)
         return True, answer
@@ -250,6 +256,22 @@ class Outbox:
             return await self.peers.trip_bots(user_id, payload["bot_id"], payload["reason"])
         else:
             raise ValueError(f"unknown outbox kind {kind!r}")
+
+    def _mark(self, row_id: int) -> None:
+        """Mark a delivered row without waiting for it: the mark is bookkeeping (a row whose
+        mark is lost, its process killed say, is delivered again by the worker, and the
+        ledger records a fill id once), so an order's answer does not wait for it. A mark
+        that fails is logged; the row is then delivered again."""
+        task = asyncio.ensure_future(self._marks.call(row_id))
+        self._marking.add(task)
+        task.add_done_callback(self._marked)
+
+    def _marked(self, task: asyncio.Future) -> None:
+        self._marking.discard(task)
+        if task.cancelled():
+            return
+        if (exc := task.exception()) is not None:
+            log_event(log, "outbox_mark_failed", logging.WARNING, error=repr(exc))
 
     async def _mark_delivered(self, row_ids: list[int]) -> list[None]:
         await asyncio.to_thread(self._delivered, row_ids)

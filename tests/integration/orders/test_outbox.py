@@ -60,3 +60,19 @@ def _payload_of(h, fill_id: str) -> dict:
     payload = json.loads(row.payload)
     payload.pop("_trace")
     return payload
+
+
+async def test_a_delivered_fill_is_marked_soon_after_the_answer(h):
+    """The order's answer waits for the ledger, not for its outbox row's delivered mark, which
+    follows (batched with other orders'); nothing is left for the worker to deliver again."""
+    u = user()
+    bot = await h.bot(u)
+    orders = await asyncio.gather(*(h.submit(u, bot) for _ in range(5)))
+    assert [o.state for o in orders] == [S.ORDER_STATE_FILLED] * 5
+    assert len(await h.ledger_fills(u)) == 5  # in the ledger when the answer came
+    for _ in range(100):
+        if await asyncio.to_thread(h.app.outbox.pending) == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert await asyncio.to_thread(h.app.outbox.pending) == 0
+    assert await h.app.outbox.drain() == 0  # nothing delivered twice
