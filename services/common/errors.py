@@ -88,5 +88,9 @@ def permission_denied(reason: str, message: str) -> AppError:
     return AppError(grpc.StatusCode.PERMISSION_DENIED, reason, message)
 
 
+# grpc's status codes by their number (a google.rpc.Status carries the number)
+STATUS_CODES = {code.value[0]: code for code in grpc.StatusCode}
+
+
 def status_code_name(code: int) -> str:
     return code_pb2.Code.Name(code)

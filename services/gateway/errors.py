@@ -15,6 +15,8 @@ from google.protobuf import any_pb2, json_format
 from google.protobuf.message import DecodeError
 from google.rpc import error_details_pb2, status_pb2
 
+from services.common.errors import STATUS_CODES
+
 DOMAIN = "gateway"
 DETAILS_KEY = "grpc-status-details-bin"
 
@@ -37,7 +39,6 @@ _HTTP_STATUS = {
     grpc.StatusCode.UNAVAILABLE: 503,
     grpc.StatusCode.DATA_LOSS: 500,
 }
-_BY_NUMBER = {code.value[0]: code for code in grpc.StatusCode}
 
 
 def http_status(code: grpc.StatusCode) -> int:
@@ -112,13 +113,13 @@ def rich_status(trailing_metadata, code: grpc.StatusCode) -> status_pb2.Status |
             status = status_pb2.Status.FromString(value)
         except DecodeError:
             return None
-        return status if _BY_NUMBER.get(status.code) == code else None
+        return status if STATUS_CODES.get(status.code) == code else None
     return None
 
 
 def status_error(status: status_pb2.Status) -> ApiError:
     """The HTTP answer for a call a batch answered with this status (its item's error)."""
-    code = _BY_NUMBER.get(status.code, grpc.StatusCode.UNKNOWN)
+    code = STATUS_CODES.get(status.code, grpc.StatusCode.UNKNOWN)
     return ApiError(code, status.message or code.name, details_json(status))
 
 

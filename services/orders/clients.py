@@ -31,7 +31,7 @@ from amarktai.ledger.v1 import ledger_pb2, ledger_pb2_grpc
 from services.common.auth import issue_service_token
 from services.common.coalesce import DEFAULT as batching_default
 from services.common.coalesce import Batching, Coalescer, traced
-from services.common.errors import AppError, not_found
+from services.common.errors import STATUS_CODES, AppError, not_found
 from services.common.tracing import client_interceptors
 
 # Retried on UNAVAILABLE: reads, and RecordFill (idempotent by its fill id)
@@ -74,12 +74,9 @@ def peer_error(exc: grpc.aio.AioRpcError, peer: str) -> AppError:
     return _app_error(code, exc.details(), rpc_status.from_call(exc))
 
 
-_CODES = {c.value[0]: c for c in grpc.StatusCode}
-
-
 def item_error(status: status_pb2.Status) -> AppError:
     """The error a batch answered for one item, as the item's own call would have raised it."""
-    code = _CODES.get(status.code, grpc.StatusCode.UNKNOWN)
+    code = STATUS_CODES.get(status.code, grpc.StatusCode.UNKNOWN)
     return _app_error(code, status.message, status)
 
 
